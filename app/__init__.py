@@ -1,0 +1,1 @@
+"""The ChainDeck application without widgets: clients, services, jobs and the `chaindeck` CLI."""

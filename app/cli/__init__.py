@@ -1,0 +1,1 @@
+"""The `chaindeck` command line (shared/spec/cli.md)."""

@@ -1,0 +1,1 @@
+"""The node's REST + WebSocket API (shared/spec/node-api.md)."""

@@ -1,0 +1,136 @@
+"""The WebSocket hub: every client gets a bounded queue, so a slow one never slows the node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+log = logging.getLogger("chaindeck.ws")
+
+CHANNELS = frozenset({"blocks", "transactions", "status"})
+SEND_TIMEOUT = 30.0
+
+
+class WsClient:
+    __slots__ = ("channels", "dropped", "limit", "queue", "wake")
+
+    def __init__(self, limit: int) -> None:
+        self.channels: set[str] = set(CHANNELS)
+        self.queue: deque[str] = deque()
+        self.dropped = 0
+        self.wake = asyncio.Event()
+        self.limit = limit
+
+    def push(self, text: str) -> None:
+        if len(self.queue) >= self.limit:
+            self.queue.popleft()
+            self.dropped += 1
+        self.queue.append(text)
+        self.wake.set()
+
+
+class Hub:
+    def __init__(self, status: Callable[[], dict[str, Any]], *, queue_limit: int = 1024) -> None:
+        self._status = status
+        self.queue_limit = queue_limit
+        self.clients: set[WsClient] = set()
+        self._ticker: asyncio.Task[None] | None = None
+
+    def wants(self, channel: str) -> bool:
+        return any(channel in c.channels for c in self.clients)
+
+    def publish(self, channel: str, text: str) -> None:
+        for client in self.clients:
+            if channel in client.channels:
+                client.push(text)
+
+    def publish_block(self, summary: dict[str, Any]) -> None:
+        if self.clients:
+            self.publish("blocks", orjson.dumps({"type": "new_block", "block": summary}).decode())
+
+    def publish_transactions(self, txs: list[dict[str, Any]]) -> None:
+        if not self.wants("transactions"):
+            return
+        for tx in txs:
+            self.publish(
+                "transactions",
+                orjson.dumps({"type": "new_transaction", "transaction": tx}).decode(),
+            )
+
+    def start(self) -> None:
+        self._ticker = asyncio.create_task(self._tick(), name="ws-status")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if self.wants("status"):
+                message = {"type": "network_status", "status": self._status()}
+                self.publish("status", orjson.dumps(message).decode())
+
+    async def serve(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        client = WsClient(self.queue_limit)
+        self.clients.add(client)
+        sender = asyncio.create_task(self._send(websocket, client), name="ws-send")
+        try:
+            while True:
+                text = await websocket.receive_text()
+                self._handle(client, text)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            self.clients.discard(client)
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+
+    def _handle(self, client: WsClient, text: str) -> None:
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            client.push(_error("malformed JSON"))
+            return
+        if not isinstance(message, dict) or message.get("type") != "subscribe":
+            client.push(_error('expected {"type": "subscribe", "channels": [...]}'))
+            return
+        channels = message.get("channels")
+        if (
+            not isinstance(channels, list)
+            or not all(isinstance(c, str) for c in channels)
+            or not set(channels) <= CHANNELS
+        ):
+            client.push(_error(f"channels must be a list drawn from {sorted(CHANNELS)}"))
+            return
+        client.channels = set(channels)
+        client.push(orjson.dumps({"type": "subscribed", "channels": sorted(channels)}).decode())
+
+    async def _send(self, websocket: WebSocket, client: WsClient) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError, TimeoutError):
+            while True:
+                await client.wake.wait()
+                client.wake.clear()
+                while client.queue or client.dropped:
+                    if client.dropped:
+                        dropped, client.dropped = client.dropped, 0
+                        text = orjson.dumps({"type": "lagged", "dropped": dropped}).decode()
+                    else:
+                        text = client.queue.popleft()
+                    # A client that reads nothing for this long is gone; close it.
+                    await asyncio.wait_for(websocket.send_text(text), SEND_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+def _error(message: str) -> str:
+    return orjson.dumps({"type": "error", "error": "bad_request", "message": message}).decode()

@@ -1,0 +1,1 @@
+"""Chain core: keys, transactions, blocks, ledger state and mempool. Pure Python, no I/O."""

@@ -1,0 +1,110 @@
+"""`chaindeck node`: the command line of the node (shared/spec/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from backend.chain.units import AmountError, coins_to_units
+from backend.node.config import DEFAULT_PORT, NodeConfig
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("chaindeck", appauthor=False)) / "node"
+
+
+def add_node_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port; 0 picks a free one ({DEFAULT_PORT})"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", type=Path, help="where the chain is kept")
+    where.add_argument(
+        "--ephemeral", action="store_true", help="keep the chain in a temporary dir, gone at exit"
+    )
+    parser.add_argument(
+        "--block-time",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="0 (default): seal as soon as transactions wait; S > 0: seal every S seconds",
+    )
+    parser.add_argument("--accounts", type=int, default=10, help="dev wallets at genesis (10)")
+    parser.add_argument("--balance", default="1000", help="coins for each dev wallet (1000)")
+    parser.add_argument("--chain-id", metavar="ID", help="chain id (a new chain: chaindeck-devnet)")
+    parser.add_argument(
+        "--difficulty", type=int, default=0, metavar="BITS", help="proof-of-work bits (0: none)"
+    )
+    parser.add_argument(
+        "--operator",
+        metavar="USER:PASSWORD",
+        help="operator credentials (or CHAINDECK_OPERATOR); default: made up and printed once",
+    )
+    parser.add_argument(
+        "--private", action="store_true", help="require an operator token for every endpoint"
+    )
+
+
+def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> NodeConfig:
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be from 0 to 65535")
+    if args.block_time < 0 or args.block_time != args.block_time:
+        parser.error("--block-time must be 0 or more seconds")
+    if not 0 <= args.accounts <= 1000:
+        parser.error("--accounts must be from 0 to 1000")
+    if not 0 <= args.difficulty <= 32:
+        parser.error("--difficulty must be from 0 to 32 bits")
+    try:
+        balance = coins_to_units(float(args.balance) if "." in args.balance else int(args.balance))
+    except (ValueError, AmountError) as exc:
+        parser.error(f"--balance must be a positive number of coins ({exc})")
+    if args.chain_id is not None and not (
+        0 < len(args.chain_id) <= 64 and args.chain_id.isprintable()
+    ):
+        parser.error("--chain-id must be 1 to 64 printable characters")
+    operator = args.operator or os.environ.get("CHAINDECK_OPERATOR")
+    user, password = "operator", None
+    if operator:
+        user, sep, password = operator.partition(":")
+        if not sep or not user or not password:
+            parser.error("--operator must be USER:PASSWORD")
+    return NodeConfig(
+        data_dir=args.data_dir or default_data_dir(),
+        host=args.host,
+        port=args.port,
+        ephemeral=args.ephemeral,
+        block_time=args.block_time,
+        accounts=args.accounts,
+        balance_units=balance,
+        chain_id=args.chain_id,
+        difficulty=args.difficulty,
+        operator_user=user,
+        operator_password=password,
+        private=args.private,
+    )
+
+
+def build_parser(prog: str = "chaindeck node") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run a ChainDeck node in the foreground. Prints one JSON ready line on stdout.",
+    )
+    add_node_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = "chaindeck node") -> int:
+    parser = build_parser(prog)
+    config = config_from_args(parser.parse_args(argv), parser)
+    from backend.server import run
+
+    return run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

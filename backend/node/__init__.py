@@ -1,0 +1,1 @@
+"""The node process: configuration, chain state machine, sealing and durability."""

@@ -1,0 +1,381 @@
+"""The producer node: admits transactions, keeps them durable, seals blocks, announces events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from backend import __version__
+from backend.chain.block import Block, seal
+from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH, Keypair
+from backend.chain.ledger import Ledger
+from backend.chain.mempool import Mempool, Rejected
+from backend.chain.transaction import Transaction, sign_transfer
+from backend.node.config import DEFAULT_CHAIN_ID, NodeConfig
+from backend.node.group_commit import GroupCommitter
+from backend.node.wallets import WalletBook
+from backend.storage.chain_store import ChainStore, StoreError
+
+log = logging.getLogger("chaindeck.node")
+R = TypeVar("R")
+
+# Below this many transactions a batch is verified in one piece: splitting costs more than it saves.
+VERIFY_SPLIT = 64
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _verify_all(txs: list[Transaction]) -> list[bool]:
+    return [tx.signature_valid() for tx in txs]
+
+
+@dataclass(slots=True)
+class Head:
+    height: int
+    hash: str
+    timestamp: int
+
+
+class Node:
+    """One chain, owned by one asyncio loop. Blocking work runs on two kinds of thread:
+
+    - the database thread (exactly one), for every SQLite write, in order;
+    - verification threads (one per core), for signatures, sealing and reads.
+    """
+
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.version = __version__
+        self.role = "producer"
+        self.started_at = time.monotonic()
+        self.ledger = Ledger()
+        self.mempool = Mempool(self.ledger)
+        self.wallets = WalletBook()
+        self.store: ChainStore | None = None
+        self.producer: Keypair | None = None
+        self.head = Head(-1, ZERO_HASH, 0)
+        self.chain_id = config.chain_id or DEFAULT_CHAIN_ID
+        self.transactions_total = 0
+        self.block_listeners: list[Callable[[dict[str, Any], Block], None]] = []
+        self.tx_listeners: list[Callable[[list[Transaction]], None]] = []
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="chaindeck-db")
+        self._workers = ThreadPoolExecutor(
+            max(2, os.cpu_count() or 2), thread_name_prefix="chaindeck-work"
+        )
+        self._committer: GroupCommitter[Transaction] = GroupCommitter(self._write_pending)
+        self._seq = 0
+        self._seal_lock = asyncio.Lock()
+        self._ready = asyncio.Event()
+        self._sealer: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- threads -------------------------------------------------------------------------------
+
+    async def in_db(self, fn: Callable[..., R], *args: Any) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    async def in_worker(self, fn: Callable[..., R], *args: Any) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)
+
+    # --- start and stop ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        await self.in_db(self._open)
+        self._sealer = asyncio.create_task(self._seal_loop(), name="sealer")
+        if self.mempool.ready_count:
+            self._ready.set()
+
+    def _open(self) -> None:
+        store = ChainStore(self.config.db_path, self.config.chain_id, DEFAULT_CHAIN_ID)
+        self.store = store
+        self.chain_id = store.chain_id
+        seed = store.meta("producer_seed")
+        if seed is None:
+            self.producer = Keypair.generate()
+            store.set_meta("producer_seed", self.producer.seed.hex())
+        else:
+            self.producer = Keypair(bytes.fromhex(seed))
+        for address, label, wallet_seed in store.wallets():
+            key = Keypair(wallet_seed)
+            if key.address != address:
+                raise StoreError(f"{store.path} is damaged: wallet {label} has a foreign key")
+            self.wallets.add(key, label)
+        head = store.head()
+        if head is None:
+            self._genesis(store)
+            return
+        recomputed = Block(
+            height=head["height"],
+            previous_hash=head["previousHash"],
+            timestamp=head["timestamp"],
+            producer=head["producer"],
+            merkle_root=head["merkleRoot"],
+            difficulty=head["difficulty"],
+            nonce=head["nonce"],
+            tx_count=head["txCount"],
+            size=head["size"],
+        ).compute_hash()
+        if recomputed != head["hash"]:
+            raise StoreError(f"{store.path} is damaged: block {head['height']} fails its hash")
+        self.head = Head(head["height"], head["hash"], head["timestamp"])
+        for address, balance, nonce in store.accounts():
+            self.ledger.balances[address] = balance
+            if nonce:
+                self.ledger.nonces[address] = nonce
+        self._seq = store.max_tx_id()
+        self.transactions_total = store.confirmed_count()
+        restored = 0
+        for tx in store.pending_transactions():
+            try:
+                self.mempool.check(tx)
+            except Rejected as exc:
+                log.warning("dropping stored pending transaction %s: %s", tx.hash, exc.message)
+                store.delete_pending([tx])
+                continue
+            self.mempool.add(tx)
+            restored += 1
+        log.info(
+            "resumed chain %s at height %d with %d pending transactions",
+            self.chain_id,
+            self.head.height,
+            restored,
+        )
+
+    def _genesis(self, store: ChainStore) -> None:
+        assert self.producer is not None
+        created = now_ms()
+        txs: list[Transaction] = []
+        wallets: list[tuple[str, str, bytes, int]] = []
+        for index in range(self.config.accounts):
+            key = Keypair.generate()
+            label = f"wallet{index + 1}"
+            self.wallets.add(key, label)
+            wallets.append((key.address, label, key.seed, created))
+            # Genesis funding comes from the zero address, unsigned: valid only at height 0.
+            self._seq += 1
+            txs.append(
+                Transaction(
+                    chain_id=self.chain_id,
+                    sender=ZERO_ADDRESS,
+                    recipient=key.address,
+                    amount=self.config.balance_units,
+                    fee=0,
+                    nonce=index,
+                    memo="genesis",
+                    public_key=b"",
+                    signature=b"",
+                    seq=self._seq,
+                    received=created,
+                )
+            )
+        block = seal(
+            height=0,
+            previous_hash=ZERO_HASH,
+            timestamp=created,
+            producer=self.producer,
+            transactions=txs,
+            difficulty=0,
+        )
+        accounts = {tx.recipient: (tx.amount, 0) for tx in txs}
+        store.commit_block(block, accounts, new_transactions=txs, wallets=wallets)
+        self.ledger.commit(accounts)
+        self.head = Head(0, block.hash, block.timestamp)
+        log.info("created chain %s with %d dev wallets", self.chain_id, len(txs))
+
+    async def stop(self) -> None:
+        """Stop sealing, let the writes under way finish, close the database."""
+        self._stopping = True
+        if self._sealer is not None:
+            self._sealer.cancel()
+            await asyncio.gather(self._sealer, return_exceptions=True)
+        await self._committer.drain()
+        if self.store is not None:
+            await self.in_db(self.store.close)
+        self._db.shutdown(wait=True)
+        self._workers.shutdown(wait=True)
+
+    # --- transactions --------------------------------------------------------------------------
+
+    async def submit(self, txs: list[Transaction]) -> list[Transaction | Rejected]:
+        """Verify, admit and make durable. Each result is the accepted tx or why it was refused."""
+        if not txs:
+            return []
+        if len(txs) < VERIFY_SPLIT:
+            valid = await self.in_worker(_verify_all, txs)
+        else:
+            half = len(txs) // 2
+            first, second = await asyncio.gather(
+                self.in_worker(_verify_all, txs[:half]), self.in_worker(_verify_all, txs[half:])
+            )
+            valid = first + second
+        results: list[Transaction | Rejected] = []
+        for tx, ok in zip(txs, valid, strict=True):
+            if not ok:
+                results.append(Rejected(400, "invalid_signature", "the signature does not verify"))
+            else:
+                results.append(tx)
+        return await self._admit(results)
+
+    async def _admit(
+        self, candidates: list[Transaction | Rejected]
+    ) -> list[Transaction | Rejected]:
+        # No await between check and reserve: the mempool decision and the claim are atomic.
+        results: list[Transaction | Rejected] = []
+        accepted: list[Transaction] = []
+        low_nonce: list[int] = []
+        received = now_ms()
+        for item in candidates:
+            if isinstance(item, Rejected):
+                results.append(item)
+                continue
+            try:
+                self.mempool.check(item)
+            except Rejected as exc:
+                if exc.code == "nonce_too_low":
+                    low_nonce.append(len(results))
+                results.append(exc)
+                continue
+            if self._stopping:
+                results.append(Rejected(503, "not_ready", "the node is stopping"))
+                continue
+            self._seq += 1
+            item.seq = self._seq
+            item.received = received
+            self.mempool.reserve(item)
+            accepted.append(item)
+            results.append(item)
+        if accepted:
+            try:
+                await self._committer.commit(accepted)
+            except Exception as exc:
+                log.error("could not store %d transactions: %s", len(accepted), exc)
+                for tx in accepted:
+                    self.mempool.release(tx)
+                failed = Rejected(503, "storage_failed", "the node could not store the transaction")
+                results = [failed if isinstance(r, Transaction) else r for r in results]
+                accepted = []
+            for tx in accepted:
+                self.mempool.make_durable(tx)
+            if self.mempool.ready_count:
+                self._ready.set()
+            for listener in self.tx_listeners:
+                listener(accepted)
+        # A used nonce may be a resubmission of a confirmed transaction: that is a duplicate.
+        assert self.store is not None
+        for index in low_nonce:
+            tx = candidates[index]
+            assert isinstance(tx, Transaction)
+            if await self.in_worker(self.store.has_transaction, tx.hash):
+                results[index] = Rejected(409, "duplicate", f"transaction {tx.hash} is known")
+        return results
+
+    async def _write_pending(self, txs: list[Transaction]) -> None:
+        assert self.store is not None
+        await self.in_db(self.store.insert_pending, txs)
+
+    async def send_from_wallet(
+        self, sender: str, recipient: str, amount: int, fee: int, memo: str
+    ) -> Transaction | Rejected:
+        """A transfer the node signs with a managed wallet's key."""
+        key = self.wallets.keys[sender]
+        tx = sign_transfer(
+            key, self.chain_id, recipient, amount, fee, self.mempool.pending_nonce(sender), memo
+        )
+        # Signed here a moment ago: no verification, and so no await before the nonce is claimed.
+        (result,) = await self._admit([tx])
+        return result
+
+    async def create_wallet(self, label: str | None) -> tuple[Keypair, str]:
+        key = Keypair.generate()
+        label = label or self.wallets.next_label()
+        assert self.store is not None
+        await self.in_db(self.store.add_wallet, key.address, label, key.seed, now_ms())
+        self.wallets.add(key, label)
+        return key, label
+
+    # --- blocks --------------------------------------------------------------------------------
+
+    async def _seal_loop(self) -> None:
+        interval = self.config.block_time
+        next_at = time.monotonic() + interval
+        while True:
+            if interval > 0:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at = max(next_at + interval, time.monotonic())
+            else:
+                await self._ready.wait()
+                self._ready.clear()
+                if not self.mempool.ready_count:
+                    continue
+            try:
+                async with self._seal_lock:
+                    await self._seal_block()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sealing failed; retrying")
+                await asyncio.sleep(0.5)
+            if interval <= 0 and self.mempool.ready_count:
+                self._ready.set()
+
+    async def mine(self, count: int) -> list[Block]:
+        async with self._seal_lock:
+            return [await self._seal_block() for _ in range(count)]
+
+    async def _seal_block(self) -> Block:
+        assert self.producer is not None and self.store is not None
+        candidates = self.mempool.take(self.config.max_block_txs)
+        included, dropped, touched = self.ledger.plan_block(candidates, self.producer.address)
+        block = await self.in_worker(
+            lambda: seal(
+                height=self.head.height + 1,
+                previous_hash=self.head.hash,
+                timestamp=max(now_ms(), self.head.timestamp),
+                producer=self.producer,  # type: ignore[arg-type]
+                transactions=included,
+                difficulty=self.config.difficulty,
+            )
+        )
+        try:
+            await self.in_db(self.store.commit_block, block, touched)
+        except BaseException:
+            self.mempool.put_back(candidates)
+            raise
+        self.ledger.commit(touched)
+        self.mempool.confirm(included)
+        if dropped:
+            log.warning("dropped %d transactions that no longer apply", len(dropped))
+            for tx in dropped:
+                self.mempool.release(tx)
+            await self.in_db(self.store.delete_pending, dropped)
+        self.head = Head(block.height, block.hash, block.timestamp)
+        self.transactions_total += len(included)
+        summary = block.summary()
+        for listener in self.block_listeners:
+            listener(summary, block)
+        return block
+
+    # --- status --------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "chainId": self.chain_id,
+            "blockHeight": self.head.height,
+            "latestHash": self.head.hash,
+            "difficulty": self.config.difficulty,
+            "blockTime": self.config.block_time,
+            "mempoolSize": len(self.mempool),
+            "peers": [],
+            "role": self.role,
+            "version": self.version,
+            "uptime": round(time.monotonic() - self.started_at, 3),
+        }

@@ -1,0 +1,149 @@
+"""Runs a node: open the chain, serve the API, print the ready line, stop cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+
+import orjson
+import uvicorn
+
+from backend.api.app import create_app
+from backend.api.auth import Auth, resolve_operator, token_secret
+from backend.api.context import ApiContext
+from backend.api.metrics import NodeMetrics
+from backend.api.ws_hub import Hub
+from backend.node.config import NodeConfig
+from backend.node.node import Node
+from backend.storage.chain_store import StoreError
+
+log = logging.getLogger("chaindeck.server")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGINT/SIGTERM after shutting down, which would kill the
+    process before the node closes its database. We stop on the first signal, and force on a
+    second SIGINT, without re-raising."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        self.should_exit = True
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _public_url(host: str, port: int) -> str:
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+async def _announce_when_started(server: uvicorn.Server, node: Node, url: str) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        await asyncio.sleep(0.01)
+    line = {
+        "event": "ready",
+        "url": url,
+        "role": node.role,
+        "chainId": node.chain_id,
+        "dataDir": str(node.config.data_dir),
+    }
+    sys.stdout.write(orjson.dumps(line).decode() + "\n")
+    sys.stdout.flush()
+    log.info("serving %s (chain %s, height %d)", url, node.chain_id, node.head.height)
+
+
+async def serve(config: NodeConfig) -> int:
+    try:
+        sock = _bind(config.host, config.port)
+    except OSError as exc:
+        print(
+            f"chaindeck node: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    node = Node(config)
+    try:
+        await node.start()
+    except StoreError as exc:
+        print(f"chaindeck node: {exc}", file=sys.stderr)
+        sock.close()
+        await node.stop()
+        return 2
+    user, password = resolve_operator(
+        config.data_dir, config.operator_user, config.operator_password
+    )
+    secret = token_secret(config.data_dir)
+    auth = Auth(user, password, secret, private=config.private)
+    hub = Hub(node.status, queue_limit=config.ws_queue)
+    ctx = ApiContext(node=node, auth=auth, hub=hub, metrics=NodeMetrics(node))
+    app = create_app(ctx)
+    server = _Server(
+        uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            http="httptools",
+            ws="websockets-sansio",
+            ws_ping_interval=20,
+            timeout_graceful_shutdown=5,
+            server_header=False,
+        )
+    )
+    url = _public_url(config.host, sock.getsockname()[1])
+    hub.start()
+    announcer = asyncio.create_task(_announce_when_started(server, node, url))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        announcer.cancel()
+        await hub.stop()
+        await node.stop()
+        log.info("stopped at height %d", node.head.height)
+    return 0
+
+
+def run(config: NodeConfig) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    temp: Path | None = None
+    if config.ephemeral:
+        temp = Path(tempfile.mkdtemp(prefix="chaindeck-node-"))
+        config.data_dir = temp
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # uvloop has no Windows build; the stdlib loop is fine there
+        runner = asyncio.Runner()
+    try:
+        with runner:
+            return runner.run(serve(config))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)

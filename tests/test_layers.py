@@ -1,0 +1,50 @@
+"""The import rules of DESIGN.md that import-linter cannot express, checked from the source."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORBIDDEN = {
+    "backend": ("PySide6", "pyqtgraph", "qasync", "widgets", "app"),
+    "app": ("PySide6.QtWidgets", "PySide6.QtGui", "pyqtgraph", "widgets"),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def violations(package: str) -> list[str]:
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for module in imported_modules(path):
+            for forbidden in FORBIDDEN[package]:
+                if module == forbidden or module.startswith(forbidden + "."):
+                    bad.append(f"{path.relative_to(ROOT)} imports {module}")
+    return bad
+
+
+def test_backend_imports_no_qt_and_no_app() -> None:
+    assert violations("backend") == []
+
+
+def test_app_imports_no_widgets_qtwidgets_qtgui_or_pyqtgraph() -> None:
+    assert violations("app") == []
+
+
+def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from PySide6.QtWidgets import QLabel\nimport pyqtgraph as pg\n")
+    assert {"PySide6.QtWidgets", "PySide6.QtWidgets.QLabel", "pyqtgraph"} <= imported_modules(
+        sample
+    )
