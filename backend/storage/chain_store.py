@@ -56,11 +56,12 @@ CREATE TABLE accounts (
     address TEXT PRIMARY KEY, balance INTEGER NOT NULL, nonce INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE wallets (
-    address TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL UNIQUE,
     label TEXT NOT NULL UNIQUE,
     seed BLOB NOT NULL,
     created INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 """
 
 TX_COLUMNS = (
@@ -183,9 +184,7 @@ class ChainStore:
         return self._writer.execute("SELECT address, balance, nonce FROM accounts")
 
     def wallets(self) -> list[tuple[str, str, bytes]]:
-        return list(
-            self._writer.execute("SELECT address, label, seed FROM wallets ORDER BY created")
-        )
+        return list(self._writer.execute("SELECT address, label, seed FROM wallets ORDER BY id"))
 
     def pending_transactions(self) -> list[Transaction]:
         rows = self._writer.execute(
@@ -266,7 +265,10 @@ class ChainStore:
         conn.execute("BEGIN")
         try:
             if wallets:
-                conn.executemany("INSERT INTO wallets VALUES (?, ?, ?, ?)", wallets)
+                conn.executemany(
+                    "INSERT INTO wallets (address, label, seed, created) VALUES (?, ?, ?, ?)",
+                    wallets,
+                )
             conn.execute(
                 f"INSERT INTO blocks ({BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -329,7 +331,8 @@ class ChainStore:
 
     def add_wallet(self, address: str, label: str, seed: bytes, created: int) -> None:
         self._writer.execute(
-            "INSERT INTO wallets VALUES (?, ?, ?, ?)", (address, label, seed, created)
+            "INSERT INTO wallets (address, label, seed, created) VALUES (?, ?, ?, ?)",
+            (address, label, seed, created),
         )
 
     # --- reads (any reader thread) -------------------------------------------------------------

@@ -1,0 +1,30 @@
+"""Test set-up shared by every folder: offscreen Qt, and no test may leave a process behind."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+# CI has no display; Qt must never try to open one.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTEST_TMP", tempfile.gettempdir())
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a child process running (module fixtures own theirs)."""
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    yield
+    leftover = [p for p in me.children(recursive=True) if p.pid not in before and p.is_running()]
+    leftover = [p for p in leftover if p.status() != psutil.STATUS_ZOMBIE]
+    if leftover:
+        for p in leftover:
+            p.kill()
+        pytest.fail(
+            f"{request.node.nodeid} left processes running: {[p.cmdline() for p in leftover]}"
+        )
