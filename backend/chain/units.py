@@ -19,6 +19,8 @@ def coins_to_units(value: object, *, allow_zero: bool = False) -> int:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise AmountError("must be a finite number")
+        if abs(value) > MAX_UNITS / COIN:  # before scaling: 1e308 * COIN is infinity
+            raise AmountError("is too large" if value > 0 else "must be greater than 0")
         units = round(value * COIN)
         # The float is the one nearest to units/1e8 exactly when it had at most 8 decimals.
         if units / COIN != value:

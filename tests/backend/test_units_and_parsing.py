@@ -42,6 +42,8 @@ def test_coins_to_units(coins: float, units: int) -> None:
         (None, "number"),
         ([1], "number"),
         (10**30, "too large"),
+        (1e308, "too large"),
+        (-1e308, "greater than 0"),
     ],
 )
 def test_bad_amounts_are_refused(value: object, message: str) -> None:

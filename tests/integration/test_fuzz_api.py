@@ -1,0 +1,57 @@
+"""Fuzz the API from its own OpenAPI schema (schemathesis): valid and invalid input, with and
+without a token. No request may produce a 5xx or kill the node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from tests.helpers.node_process import NodeProcess
+
+EXAMPLES = 30
+
+
+def operations(node: NodeProcess) -> list[Any]:
+    schema = schemathesis.openapi.from_url(node.url + "/openapi.json")
+    found = [result.ok() for result in schema.get_all_operations()]
+    assert len(found) >= 15
+    return found
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("with_token", [True, False])
+def test_no_input_produces_a_server_error(
+    node: NodeProcess, token: str, mode: GenerationMode, with_token: bool
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if with_token else {}
+    server_errors: list[str] = []
+    for operation in operations(node):
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def probe(case: Any) -> None:
+            response = case.call(base_url=node.url, headers=headers, timeout=30)
+            if response.status_code >= 500:
+                server_errors.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                    f"{response.text[:200]}"
+                )
+
+        try:
+            probe()
+        except Unsatisfiable:
+            # Nothing to make invalid (an operation without parameters or body, in NEGATIVE).
+            assert mode is GenerationMode.NEGATIVE
+    assert server_errors == []
+    assert node.proc is not None and node.proc.poll() is None, "the node died"
+    assert "Traceback" not in node.stderr_text()
