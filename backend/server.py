@@ -107,6 +107,7 @@ async def serve(config: NodeConfig) -> int:
             ws="websockets-sansio",
             ws_ping_interval=20,
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=60,  # the app and load clients hold connections open between polls
             server_header=False,
         )
     )

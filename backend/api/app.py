@@ -1,4 +1,4 @@
-"""Builds the FastAPI application around a started node."""
+"""Builds the ASGI application around a started node."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from backend import __version__
 from backend.api.context import ApiContext
 from backend.api.errors import install_error_handlers
+from backend.api.fast_lane import build_fast_lane
 from backend.api.middleware import NodeMiddleware
 from backend.api.routes.chain import chain_routes
 from backend.api.routes.system import system_routes
@@ -14,23 +15,31 @@ from backend.api.routes.transactions import transaction_routes
 from backend.api.routes.wallets import wallet_routes
 
 
-def create_app(ctx: ApiContext) -> FastAPI:
-    app = FastAPI(
+def create_api(ctx: ApiContext) -> FastAPI:
+    """The FastAPI application: every route, its validation, errors and OpenAPI schema."""
+    api = FastAPI(
         title="ChainDeck node API",
         version=__version__,
         description="The contract is shared/spec/node-api.md; this schema is generated from code.",
         docs_url="/docs",
         redoc_url=None,
     )
-    install_error_handlers(app)
+    install_error_handlers(api)
     for router in (
         system_routes(ctx),
         chain_routes(ctx),
         transaction_routes(ctx),
         wallet_routes(ctx),
     ):
-        app.include_router(router)
-    app.add_middleware(NodeMiddleware, metrics=ctx.metrics)
+        api.include_router(router)
+    return api
+
+
+def create_app(ctx: ApiContext) -> NodeMiddleware:
+    """What uvicorn serves: the node middleware outside FastAPI, so the fast lane skips
+    FastAPI's own middleware stack, and everything else reaches FastAPI unchanged."""
     ctx.node.block_listeners.append(lambda summary, _block: ctx.hub.publish_block(summary))
     ctx.node.tx_listeners.append(ctx.on_transactions)
-    return app
+    return NodeMiddleware(
+        create_api(ctx), metrics=ctx.metrics, auth=ctx.auth, lane=build_fast_lane(ctx)
+    )

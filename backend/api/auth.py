@@ -130,9 +130,10 @@ class Auth:
 
     # FastAPI dependencies ----------------------------------------------------------------------
 
-    def operator(self, request: Request) -> None:
+    # async on purpose: FastAPI runs a sync dependency in a worker thread, a hop per request.
+    async def operator(self, request: Request) -> None:
         self.check_header(request.headers.get("authorization"))
 
-    def reader(self, request: Request) -> None:
+    async def reader(self, request: Request) -> None:
         if self.private:
             self.check_header(request.headers.get("authorization"))

@@ -16,7 +16,10 @@ MAX_HEIGHT = 2**62
 
 
 async def read_json(request: Request) -> Any:
-    body = await request.body()
+    return parse_json(await request.body())
+
+
+def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, "this request needs a JSON body", "malformed_json")
     try:

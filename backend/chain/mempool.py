@@ -125,11 +125,12 @@ class Mempool:
         queue.durable.discard(tx.nonce)
         queue.spend -= tx.amount + tx.fee
         if tx.nonce < queue.next_ready:
-            # Later nonces of this sender can no longer be sealed; they wait for the gap again.
+            # It may be in the ready queue, and later nonces of this sender can no longer be
+            # sealed: they wait for the gap again.
             queue.next_ready = tx.nonce
             stale = {id(t) for t in queue.txs.values() if t.nonce > tx.nonce}
-            if stale:
-                self._ready = deque(t for t in self._ready if id(t) not in stale)
+            stale.add(id(tx))
+            self._ready = deque(t for t in self._ready if id(t) not in stale)
         if not queue.txs:
             del self._senders[tx.sender]
 

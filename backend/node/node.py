@@ -25,8 +25,10 @@ from backend.storage.chain_store import ChainStore, StoreError
 log = logging.getLogger("chaindeck.node")
 R = TypeVar("R")
 
-# Below this many transactions a batch is verified in one piece: splitting costs more than it saves.
-VERIFY_SPLIT = 64
+# Below this many signatures, verifying on the loop (~65 us each) is cheaper than a thread hop,
+# whose GIL hand-offs cost the loop more than the work; above it, two threads share the batch.
+VERIFY_INLINE = 8
+SEAL_INLINE = 256
 
 
 def now_ms() -> int:
@@ -209,8 +211,8 @@ class Node:
         """Verify, admit and make durable. Each result is the accepted tx or why it was refused."""
         if not txs:
             return []
-        if len(txs) < VERIFY_SPLIT:
-            valid = await self.in_worker(_verify_all, txs)
+        if len(txs) <= VERIFY_INLINE:
+            valid = _verify_all(txs)
         else:
             half = len(txs) // 2
             first, second = await asyncio.gather(
@@ -263,12 +265,8 @@ class Node:
                 failed = Rejected(503, "storage_failed", "the node could not store the transaction")
                 results = [failed if isinstance(r, Transaction) else r for r in results]
                 accepted = []
-            for tx in accepted:
-                self.mempool.make_durable(tx)
             if self.mempool.ready_count:
                 self._ready.set()
-            for listener in self.tx_listeners:
-                listener(accepted)
         # A used nonce may be a resubmission of a confirmed transaction: that is a duplicate.
         assert self.store is not None
         for index in low_nonce:
@@ -279,8 +277,29 @@ class Node:
         return results
 
     async def _write_pending(self, txs: list[Transaction]) -> None:
+        """One write cycle of the group commit: make `txs` durable and, with --block-time 0,
+        seal what is ready (them included) into a block in the same database transaction.
+
+        One fsync instead of two: measured under 32 submissions in flight, separate commits kept
+        the database thread 73% busy on fsyncs with each waiting behind the other. A crash loses
+        both or neither, and no 201 is sent before the commit. The seal lock keeps every other
+        sealer away from these transactions until they are on disk.
+        """
         assert self.store is not None
-        await self.in_db(self.store.insert_pending, txs)
+        async with self._seal_lock:
+            for tx in txs:
+                self.mempool.make_durable(tx)
+            try:
+                if self.config.block_time <= 0 and self.mempool.ready_count and not self._stopping:
+                    await self._seal_block(new_pending=txs)
+                else:
+                    await self.in_db(self.store.insert_pending, txs)
+                    for listener in self.tx_listeners:
+                        listener(txs)
+            except BaseException:
+                for tx in txs:
+                    self.mempool.release(tx)
+                raise
 
     async def send_from_wallet(
         self, sender: str, recipient: str, amount: int, fee: int, memo: str
@@ -331,12 +350,13 @@ class Node:
         async with self._seal_lock:
             return [await self._seal_block() for _ in range(count)]
 
-    async def _seal_block(self) -> Block:
+    async def _seal_block(self, new_pending: list[Transaction] | None = None) -> Block:
         assert self.producer is not None and self.store is not None
         candidates = self.mempool.take(self.config.max_block_txs)
         included, dropped, touched = self.ledger.plan_block(candidates, self.producer.address)
-        block = await self.in_worker(
-            lambda: seal(
+
+        def build() -> Block:
+            return seal(
                 height=self.head.height + 1,
                 previous_hash=self.head.hash,
                 timestamp=max(now_ms(), self.head.timestamp),
@@ -344,9 +364,14 @@ class Node:
                 transactions=included,
                 difficulty=self.config.difficulty,
             )
-        )
+
+        # A small block without work costs ~100 us to seal: less than a thread hop.
+        if self.config.difficulty == 0 and len(included) <= SEAL_INLINE:
+            block = build()
+        else:
+            block = await self.in_worker(build)
         try:
-            await self.in_db(self.store.commit_block, block, touched)
+            await self.in_db(self.store.commit_block, block, touched, None, None, new_pending)
         except BaseException:
             self.mempool.put_back(candidates)
             raise
@@ -359,6 +384,9 @@ class Node:
             await self.in_db(self.store.delete_pending, dropped)
         self.head = Head(block.height, block.hash, block.timestamp)
         self.transactions_total += len(included)
+        if new_pending:
+            for tx_listener in self.tx_listeners:
+                tx_listener(new_pending)
         summary = block.summary()
         for listener in self.block_listeners:
             listener(summary, block)

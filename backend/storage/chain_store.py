@@ -75,6 +75,24 @@ BLOCK_COLUMNS = (
 )
 
 
+# Python's sqlite3 releases the GIL around every step, and executemany steps once per row; a busy
+# event loop then makes each re-acquisition wait. One multi-row statement steps once.
+ROWS_PER_STATEMENT = 2_000
+
+
+def _multi_row(
+    conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]], tail: str = ""
+) -> None:
+    if not rows:
+        return
+    width = len(rows[0])
+    group = "(" + ",".join("?" * width) + ")"
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        values = ",".join([group] * len(chunk))
+        conn.execute(f"{head} VALUES {values} {tail}", [v for row in chunk for v in row])
+
+
 class StoreError(Exception):
     """The data dir holds something the node must not use; the message says what, for a person."""
 
@@ -224,30 +242,34 @@ class ChainStore:
         conn = self._writer
         conn.execute("BEGIN")
         try:
-            conn.executemany(
-                "INSERT INTO transactions (id, hash, sender, recipient, amount, fee, nonce, memo, "
-                "public_key, signature, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        tx.seq,
-                        tx.hash,
-                        tx.sender,
-                        tx.recipient,
-                        tx.amount,
-                        tx.fee,
-                        tx.nonce,
-                        tx.memo,
-                        tx.public_key,
-                        tx.signature,
-                        tx.received,
-                    )
-                    for tx in txs
-                ],
-            )
+            self._insert_pending_rows(txs)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def _insert_pending_rows(self, txs: list[Transaction]) -> None:
+        _multi_row(
+            self._writer,
+            "INSERT INTO transactions (id, hash, sender, recipient, amount, fee, nonce, memo, "
+            "public_key, signature, received)",
+            [
+                (
+                    tx.seq,
+                    tx.hash,
+                    tx.sender,
+                    tx.recipient,
+                    tx.amount,
+                    tx.fee,
+                    tx.nonce,
+                    tx.memo,
+                    tx.public_key,
+                    tx.signature,
+                    tx.received,
+                )
+                for tx in txs
+            ],
+        )
 
     def commit_block(
         self,
@@ -255,15 +277,20 @@ class ChainStore:
         accounts: dict[str, tuple[int, int]],
         new_transactions: list[Transaction] | None = None,
         wallets: list[tuple[str, str, bytes, int]] | None = None,
+        pending: list[Transaction] | None = None,
     ) -> None:
         """Write a block, confirm its transactions and update accounts: all or nothing.
 
         Genesis passes its transactions as `new_transactions` (they were never pending) and the
         dev wallets it funds, so a crash during genesis leaves an empty database, not half a chain.
+        `pending` are newly accepted transactions stored in the same database transaction (one
+        fsync for both); the block may include them.
         """
         conn = self._writer
         conn.execute("BEGIN")
         try:
+            if pending:
+                self._insert_pending_rows(pending)
             if wallets:
                 conn.executemany(
                     "INSERT INTO wallets (address, label, seed, created) VALUES (?, ?, ?, ?)",
@@ -286,10 +313,10 @@ class ChainStore:
                 ),
             )
             if new_transactions:
-                conn.executemany(
+                _multi_row(
+                    conn,
                     "INSERT INTO transactions (id, hash, sender, recipient, amount, fee, nonce, "
-                    "memo, public_key, signature, received, block_height, block_index) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "memo, public_key, signature, received, block_height, block_index)",
                     [
                         (
                             tx.seq,
@@ -310,12 +337,21 @@ class ChainStore:
                     ],
                 )
             else:
-                conn.executemany(
-                    "UPDATE transactions SET block_height = ?, block_index = ? WHERE id = ?",
-                    [(block.height, i, tx.seq) for i, tx in enumerate(block.transactions)],
-                )
-            conn.executemany(
-                "INSERT OR REPLACE INTO accounts (address, balance, nonce) VALUES (?, ?, ?)",
+                for start in range(0, len(block.transactions), ROWS_PER_STATEMENT):
+                    chunk = block.transactions[start : start + ROWS_PER_STATEMENT]
+                    values = ",".join(["(?,?)"] * len(chunk))
+                    params: list[int] = [block.height]
+                    for index, tx in enumerate(chunk, start):
+                        params += (tx.seq, index)
+                    if chunk:
+                        conn.execute(
+                            "UPDATE transactions SET block_height = ?, block_index = v.column2 "
+                            f"FROM (VALUES {values}) AS v WHERE transactions.id = v.column1",
+                            params,
+                        )
+            _multi_row(
+                conn,
+                "INSERT OR REPLACE INTO accounts (address, balance, nonce)",
                 [(address, bal, nonce) for address, (bal, nonce) in accounts.items()],
             )
         except BaseException:

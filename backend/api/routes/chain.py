@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -36,11 +36,7 @@ def chain_routes(ctx: ApiContext) -> APIRouter:
 
     @router.get("/blocks", response_class=JSON)
     async def blocks(limit: Limit = 10, offset: Offset = 0) -> JSON:
-        assert node.store is not None
-        if offset > node.head.height:
-            return JSON([])
-        page = await node.in_worker(node.store.blocks_page, limit, offset, node.head.height)
-        return JSON(page)
+        return JSON(await blocks_page(ctx, limit, offset))
 
     @router.get("/blocks/range", response_class=JSON)
     async def blocks_range(
@@ -95,3 +91,12 @@ def chain_routes(ctx: ApiContext) -> APIRouter:
         return JSON([b.summary() for b in sealed])
 
     return router
+
+
+async def blocks_page(ctx: ApiContext, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Block summaries, newest first; shared by the route and the fast lane."""
+    node = ctx.node
+    assert node.store is not None
+    if offset > node.head.height:
+        return []
+    return await node.in_worker(node.store.blocks_page, limit, offset, node.head.height)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from backend.api.context import ApiContext, rejection
 from backend.api.errors import ApiError, validation_error
-from backend.api.requests import read_json, read_object
+from backend.api.requests import parse_json, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.crypto import is_hash
 from backend.chain.mempool import Rejected
@@ -63,9 +63,6 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
     node = ctx.node
     router = APIRouter(prefix="/api/v1/transactions")
     reader = [Depends(ctx.auth.reader)]
-
-    def parse(obj: object) -> Transaction:
-        return parse_signed(obj, chain_id=node.chain_id, min_fee=node.config.min_fee)
 
     @router.get("", response_class=JSON, dependencies=reader)
     async def recent(limit: Limit = 10, offset: Offset = 0) -> JSON:
@@ -145,14 +142,7 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
         responses={409: {"description": "duplicate"}, 422: {"description": "nonce or balance"}},
     )
     async def raw(request: Request) -> JSON:
-        try:
-            tx = parse(await read_json(request))
-        except TransactionFieldErrors as exc:
-            raise validation_error(exc.errors) from None
-        (result,) = await node.submit([tx])
-        if isinstance(result, Rejected):
-            raise rejection(result)
-        return JSON(ctx.pending_view(result), status_code=201)
+        return JSON(await submit_raw(ctx, await request.body()), status_code=201)
 
     @router.post(
         "/batch",
@@ -161,30 +151,7 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
         openapi_extra=_body({"type": "array", "maxItems": MAX_BATCH, "items": SIGNED_TX_SCHEMA}),
     )
     async def batch(request: Request) -> JSON:
-        items = await read_json(request)
-        if not isinstance(items, list):
-            raise validation_error([{"field": "body", "message": "must be a JSON array"}])
-        if len(items) > MAX_BATCH:
-            raise validation_error(
-                [{"field": "body", "message": f"a batch holds at most {MAX_BATCH} transactions"}]
-            )
-        rejected: list[dict[str, Any]] = []
-        parsed: list[Transaction] = []
-        positions: list[int] = []
-        for index, item in enumerate(items):
-            try:
-                parsed.append(parse(item))
-                positions.append(index)
-            except TransactionFieldErrors as exc:
-                rejected.append({"index": index, "error": "validation_failed", "message": str(exc)})
-        accepted: list[str] = []
-        for index, result in zip(positions, await node.submit(parsed), strict=True):
-            if isinstance(result, Rejected):
-                rejected.append({"index": index, "error": result.code, "message": result.message})
-            else:
-                accepted.append(result.hash)
-        rejected.sort(key=lambda r: r["index"])
-        return JSON({"accepted": accepted, "rejected": rejected})
+        return JSON(await submit_batch(ctx, await request.body()))
 
     @router.get("/{tx_hash}", response_class=JSON, dependencies=reader)
     async def one(tx_hash: str) -> JSON:
@@ -199,3 +166,48 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
         return JSON(ctx.label_tx(found))
 
     return router
+
+
+# The two submission paths, shared by the FastAPI routes and the fast lane (fast_lane.py).
+
+
+def _parse(ctx: ApiContext, obj: object) -> Transaction:
+    return parse_signed(obj, chain_id=ctx.node.chain_id, min_fee=ctx.node.config.min_fee)
+
+
+async def submit_raw(ctx: ApiContext, body: bytes) -> dict[str, Any]:
+    try:
+        tx = _parse(ctx, parse_json(body))
+    except TransactionFieldErrors as exc:
+        raise validation_error(exc.errors) from None
+    (result,) = await ctx.node.submit([tx])
+    if isinstance(result, Rejected):
+        raise rejection(result)
+    return ctx.pending_view(result)
+
+
+async def submit_batch(ctx: ApiContext, body: bytes) -> dict[str, Any]:
+    items = parse_json(body)
+    if not isinstance(items, list):
+        raise validation_error([{"field": "body", "message": "must be a JSON array"}])
+    if len(items) > MAX_BATCH:
+        raise validation_error(
+            [{"field": "body", "message": f"a batch holds at most {MAX_BATCH} transactions"}]
+        )
+    rejected: list[dict[str, Any]] = []
+    parsed: list[Transaction] = []
+    positions: list[int] = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append(_parse(ctx, item))
+            positions.append(index)
+        except TransactionFieldErrors as exc:
+            rejected.append({"index": index, "error": "validation_failed", "message": str(exc)})
+    accepted: list[str] = []
+    for index, result in zip(positions, await ctx.node.submit(parsed), strict=True):
+        if isinstance(result, Rejected):
+            rejected.append({"index": index, "error": result.code, "message": result.message})
+        else:
+            accepted.append(result.hash)
+    rejected.sort(key=lambda r: r["index"])
+    return {"accepted": accepted, "rejected": rejected}
