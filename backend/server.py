@@ -125,6 +125,10 @@ async def serve(config: NodeConfig) -> int:
 
 
 def run(config: NodeConfig) -> int:
+    # The database and verification threads take the GIL back after every SQLite step or
+    # signature; with the default 5 ms switch interval each take can wait for a busy loop that
+    # long. 0.5 ms: ~10% more submissions/s under load (medians of 3, 32 in flight).
+    sys.setswitchinterval(0.0005)
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

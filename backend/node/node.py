@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -72,6 +73,9 @@ class Node:
         self._workers = ThreadPoolExecutor(
             max(2, os.cpu_count() or 2), thread_name_prefix="chaindeck-work"
         )
+        # Reads get threads of their own, so an explorer page never queues behind a batch's
+        # signatures (that queueing put the read p95 at 67 ms under batch load).
+        self._readers = ThreadPoolExecutor(2, thread_name_prefix="chaindeck-read")
         self._committer: GroupCommitter[Transaction] = GroupCommitter(self._write_pending)
         self._seq = 0
         self._seal_lock = asyncio.Lock()
@@ -86,6 +90,10 @@ class Node:
 
     async def in_worker(self, fn: Callable[..., R], *args: Any) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._workers, fn, *args)
+
+    async def read(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run a database read on the reader threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._readers, fn, *args)
 
     # --- start and stop ------------------------------------------------------------------------
 
@@ -188,7 +196,7 @@ class Node:
             difficulty=0,
         )
         accounts = {tx.recipient: (tx.amount, 0) for tx in txs}
-        store.commit_block(block, accounts, new_transactions=txs, wallets=wallets)
+        store.commit_block(block, accounts, fresh=txs, wallets=wallets)
         self.ledger.commit(accounts)
         self.head = Head(0, block.hash, block.timestamp)
         log.info("created chain %s with %d dev wallets", self.chain_id, len(txs))
@@ -204,6 +212,7 @@ class Node:
             await self.in_db(self.store.close)
         self._db.shutdown(wait=True)
         self._workers.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -272,7 +281,7 @@ class Node:
         for index in low_nonce:
             tx = candidates[index]
             assert isinstance(tx, Transaction)
-            if await self.in_worker(self.store.has_transaction, tx.hash):
+            if await self.read(self.store.has_transaction, tx.hash):
                 results[index] = Rejected(409, "duplicate", f"transaction {tx.hash} is known")
         return results
 
@@ -371,7 +380,9 @@ class Node:
         else:
             block = await self.in_worker(build)
         try:
-            await self.in_db(self.store.commit_block, block, touched, None, None, new_pending)
+            await self.in_db(
+                functools.partial(self.store.commit_block, block, touched, fresh=new_pending)
+            )
         except BaseException:
             self.mempool.put_back(candidates)
             raise

@@ -242,17 +242,22 @@ class ChainStore:
         conn = self._writer
         conn.execute("BEGIN")
         try:
-            self._insert_pending_rows(txs)
+            self._insert_rows(txs, None)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
-    def _insert_pending_rows(self, txs: list[Transaction]) -> None:
+    def _insert_rows(self, txs: list[Transaction], block: Block | None) -> None:
+        """Insert transactions as pending (block None) or confirmed at their place in `block`."""
+        if not txs:
+            return
+        height = block.height if block is not None else None
+        index_of = {id(tx): i for i, tx in enumerate(block.transactions)} if block else {}
         _multi_row(
             self._writer,
             "INSERT INTO transactions (id, hash, sender, recipient, amount, fee, nonce, memo, "
-            "public_key, signature, received)",
+            "public_key, signature, received, block_height, block_index)",
             [
                 (
                     tx.seq,
@@ -266,6 +271,8 @@ class ChainStore:
                     tx.public_key,
                     tx.signature,
                     tx.received,
+                    height,
+                    index_of.get(id(tx)),
                 )
                 for tx in txs
             ],
@@ -275,27 +282,28 @@ class ChainStore:
         self,
         block: Block,
         accounts: dict[str, tuple[int, int]],
-        new_transactions: list[Transaction] | None = None,
+        *,
+        fresh: list[Transaction] | None = None,
         wallets: list[tuple[str, str, bytes, int]] | None = None,
-        pending: list[Transaction] | None = None,
     ) -> None:
         """Write a block, confirm its transactions and update accounts: all or nothing.
 
-        Genesis passes its transactions as `new_transactions` (they were never pending) and the
-        dev wallets it funds, so a crash during genesis leaves an empty database, not half a chain.
-        `pending` are newly accepted transactions stored in the same database transaction (one
-        fsync for both); the block may include them.
+        `fresh` are transactions not yet on disk, stored in this same database transaction (one
+        fsync for both): those in the block go in confirmed, the others pending. Genesis passes
+        its funding transactions this way, with the dev wallets, so a crash during genesis
+        leaves an empty database, not half a chain.
         """
         conn = self._writer
+        fresh_ids = {id(tx) for tx in fresh or ()}
         conn.execute("BEGIN")
         try:
-            if pending:
-                self._insert_pending_rows(pending)
             if wallets:
                 conn.executemany(
                     "INSERT INTO wallets (address, label, seed, created) VALUES (?, ?, ?, ?)",
                     wallets,
                 )
+            in_block = {id(tx) for tx in block.transactions}
+            self._insert_rows([tx for tx in fresh or () if id(tx) not in in_block], None)
             conn.execute(
                 f"INSERT INTO blocks ({BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -312,43 +320,19 @@ class ChainStore:
                     block.signature,
                 ),
             )
-            if new_transactions:
-                _multi_row(
-                    conn,
-                    "INSERT INTO transactions (id, hash, sender, recipient, amount, fee, nonce, "
-                    "memo, public_key, signature, received, block_height, block_index)",
-                    [
-                        (
-                            tx.seq,
-                            tx.hash,
-                            tx.sender,
-                            tx.recipient,
-                            tx.amount,
-                            tx.fee,
-                            tx.nonce,
-                            tx.memo,
-                            tx.public_key,
-                            tx.signature,
-                            tx.received,
-                            block.height,
-                            index,
-                        )
-                        for index, tx in enumerate(new_transactions)
-                    ],
+            self._insert_rows([tx for tx in block.transactions if id(tx) in fresh_ids], block)
+            stored = [(i, tx) for i, tx in enumerate(block.transactions) if id(tx) not in fresh_ids]
+            for start in range(0, len(stored), ROWS_PER_STATEMENT):
+                chunk = stored[start : start + ROWS_PER_STATEMENT]
+                params: list[int] = [block.height]
+                for index, tx in chunk:
+                    params += (tx.seq, index)
+                conn.execute(
+                    "UPDATE transactions SET block_height = ?, block_index = v.column2 "
+                    f"FROM (VALUES {','.join(['(?,?)'] * len(chunk))}) AS v "
+                    "WHERE transactions.id = v.column1",
+                    params,
                 )
-            else:
-                for start in range(0, len(block.transactions), ROWS_PER_STATEMENT):
-                    chunk = block.transactions[start : start + ROWS_PER_STATEMENT]
-                    values = ",".join(["(?,?)"] * len(chunk))
-                    params: list[int] = [block.height]
-                    for index, tx in enumerate(chunk, start):
-                        params += (tx.seq, index)
-                    if chunk:
-                        conn.execute(
-                            "UPDATE transactions SET block_height = ?, block_index = v.column2 "
-                            f"FROM (VALUES {values}) AS v WHERE transactions.id = v.column1",
-                            params,
-                        )
             _multi_row(
                 conn,
                 "INSERT OR REPLACE INTO accounts (address, balance, nonce)",

@@ -9,9 +9,16 @@ from __future__ import annotations
 import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.chain.crypto import Keypair, address_from_public_key, verify
-from backend.chain.transaction import Transaction, sign_transfer, signing_bytes
+from backend.chain.transaction import (
+    Transaction,
+    sign_transfer,
+    signing_bytes,
+    signing_bytes_reference,
+)
 
 SEED = bytes(range(32))
 PUBLIC_KEY = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
@@ -110,3 +117,26 @@ def test_a_key_that_does_not_match_from_is_invalid() -> None:
         signature=other.sign(tx.message),
     )
     assert not forged.signature_valid()
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    chain_id=st.text(),
+    sender=st.text(),
+    recipient=st.text(),
+    amount=st.integers(0, 2**62),
+    fee=st.integers(0, 2**62),
+    nonce=st.integers(0, 2**53),
+    memo=st.text(),
+)
+def test_fast_signing_bytes_equal_the_spec_definition(
+    chain_id: str, sender: str, recipient: str, amount: int, fee: int, nonce: int, memo: str
+) -> None:
+    args = (chain_id, sender, recipient, amount, fee, nonce, memo)
+    assert signing_bytes(*args) == signing_bytes_reference(*args)
+
+
+def test_fast_signing_bytes_on_awkward_strings() -> None:
+    for memo in ("", '"', "\\", "\n\t\r\x00\x1f\x7f", "é€😀", "\ud800", "</script>"):
+        args = ("c", ADDRESS, TO, 1, 2, 3, memo)
+        assert signing_bytes(*args) == signing_bytes_reference(*args)

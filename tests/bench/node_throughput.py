@@ -235,6 +235,8 @@ async def run_node_once(phases: list[list[bytes]], keys: list[Keypair]) -> dict[
         sent: dict[str, int] = {}
         names = ["one by one", f"{INFLIGHT} in flight", "batches of 100"]
         for name, bodies in zip(names, phases, strict=True):
+            if not bodies:
+                continue
             for n in range(len(bodies)):
                 address = keys[n % len(keys)].address
                 sent[address] = sent.get(address, 0) + 1
@@ -422,7 +424,7 @@ def main() -> None:
 
     anvil = find_anvil()
     anvil_runs = []
-    if anvil:
+    if anvil and args.anvil_count:
         bodies, expected = anvil_presign(args.anvil_count)
         for n in range(args.repeat):
             figures = asyncio.run(run_anvil_once(anvil, bodies, expected))

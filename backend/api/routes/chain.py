@@ -50,7 +50,7 @@ def chain_routes(ctx: ApiContext) -> APIRouter:
                 [{"field": "to", "message": f"a range holds at most {MAX_RANGE} blocks"}]
             )
         assert node.store is not None
-        found = await node.in_worker(node.store.blocks_range, start, end)
+        found = await node.read(node.store.blocks_range, start, end)
         for block in found:
             for tx in block["transactions"]:
                 ctx.label_tx(tx)
@@ -60,7 +60,7 @@ def chain_routes(ctx: ApiContext) -> APIRouter:
     async def block(ref: str) -> JSON:
         height, block_hash = block_ref(ref)
         assert node.store is not None
-        found = await node.in_worker(node.store.block, height, block_hash)
+        found = await node.read(node.store.block, height, block_hash)
         if found is None:
             raise ApiError(404, f"no block {ref}")
         for tx in found["transactions"]:
@@ -99,4 +99,4 @@ async def blocks_page(ctx: ApiContext, limit: int, offset: int) -> list[dict[str
     assert node.store is not None
     if offset > node.head.height:
         return []
-    return await node.in_worker(node.store.blocks_page, limit, offset, node.head.height)
+    return await node.read(node.store.blocks_page, limit, offset, node.head.height)

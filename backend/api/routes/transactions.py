@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from backend.chain.transaction import (
 from backend.chain.units import AmountError, coins_to_units, units_to_coins
 
 MAX_BATCH = 1000
+PARSE_SLICE = 25
 
 _AMOUNT = {"type": "number", "exclusiveMinimum": 0}
 SIGNED_TX_SCHEMA: dict[str, Any] = {
@@ -67,7 +69,7 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
     @router.get("", response_class=JSON, dependencies=reader)
     async def recent(limit: Limit = 10, offset: Offset = 0) -> JSON:
         assert node.store is not None
-        rows = await node.in_worker(node.store.transactions_page, limit, offset)
+        rows = await node.read(node.store.transactions_page, limit, offset)
         return JSON([ctx.label_tx(tx) for tx in rows])
 
     @router.post(
@@ -160,7 +162,7 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
                 [{"field": "hash", "message": "must be 0x and 64 lowercase hex digits"}]
             )
         assert node.store is not None
-        found = await node.in_worker(node.store.transaction, tx_hash)
+        found = await node.read(node.store.transaction, tx_hash)
         if found is None:
             raise ApiError(404, f"no transaction {tx_hash}")
         return JSON(ctx.label_tx(found))
@@ -198,6 +200,8 @@ async def submit_batch(ctx: ApiContext, body: bytes) -> dict[str, Any]:
     parsed: list[Transaction] = []
     positions: list[int] = []
     for index, item in enumerate(items):
+        if index and index % PARSE_SLICE == 0:
+            await asyncio.sleep(0)  # let reads in between: a batch parses for milliseconds
         try:
             parsed.append(_parse(ctx, item))
             positions.append(index)

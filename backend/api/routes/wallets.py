@@ -86,7 +86,7 @@ def wallet_routes(ctx: ApiContext) -> APIRouter:
     async def history(ref: str, limit: Limit = 10, offset: Offset = 0) -> JSON:
         address = address_ref(ref, node.wallets.resolve)
         assert node.store is not None
-        rows = await node.in_worker(node.store.address_transactions, address, limit, offset)
+        rows = await node.read(node.store.address_transactions, address, limit, offset)
         return JSON([ctx.label_tx(tx) for tx in rows])
 
     return router
