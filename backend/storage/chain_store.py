@@ -127,6 +127,10 @@ class ChainStore:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
+        # Multi-row statements in a transaction get a statement journal; on disk (the default)
+        # that is a temp file opened, written and unlinked per commit: a third of the write
+        # path's time in a native profile. In memory: ~28% less per block commit.
+        conn.execute("PRAGMA temp_store = MEMORY")
         return conn
 
     def _open_writer(self) -> sqlite3.Connection:
@@ -143,6 +147,9 @@ class ChainStore:
             conn.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed transaction survives power loss, which is what a 201 promises.
             conn.execute("PRAGMA synchronous = FULL")
+            # The default 2 MB cache evicts index pages once the chain grows; 32 MB: ~9% more
+            # batch throughput at 100,000 transactions (medians of 4 alternating runs).
+            conn.execute("PRAGMA cache_size = -32000")
             if fresh:
                 conn.executescript(
                     "BEGIN;" + SCHEMA + f"PRAGMA application_id = {APPLICATION_ID};" + "COMMIT;"
@@ -177,6 +184,7 @@ class ChainStore:
         if conn is None:
             conn = self._connect()
             conn.execute("PRAGMA query_only = 1")
+            conn.execute("PRAGMA cache_size = -8000")
             self._local.conn = conn
         return conn
 
