@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Request
+from fastapi import Query, Request
 
 from backend.api.errors import ApiError, validation_error
 from backend.chain.crypto import is_address, is_hash
+
+# Pagination of every list endpoint: limit <= 100 by the contract.
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=2**62)]
 
 LABEL_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 MAX_HEIGHT = 2**62

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
-from backend.api.requests import block_ref, read_json, read_object
+from backend.api.requests import Limit, Offset, block_ref, read_json, read_object
 from backend.api.responses import JSON
 
 MAX_RANGE = 500
@@ -24,10 +24,6 @@ MINE_BODY = {
         }
     },
 }
-
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=2**62)]
-Height = Annotated[int, Query(ge=0, le=2**62)]
 
 
 def chain_routes(ctx: ApiContext) -> APIRouter:

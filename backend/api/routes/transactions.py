@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from backend.api.context import ApiContext, rejection
 from backend.api.errors import ApiError, validation_error
-from backend.api.requests import parse_json, read_json, read_object
+from backend.api.requests import Limit, Offset, parse_json, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.crypto import is_hash
 from backend.chain.mempool import Rejected
@@ -55,10 +55,6 @@ TRANSFER_SCHEMA: dict[str, Any] = {
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
-
-
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=2**62)]
 
 
 def transaction_routes(ctx: ApiContext) -> APIRouter:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
-from backend.api.requests import LABEL_RE, address_ref, read_json, read_object
+from backend.api.requests import LABEL_RE, Limit, Offset, address_ref, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.units import units_to_coins
 
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=2**62)]
 CREATE_BODY = {
     "required": False,
     "content": {
