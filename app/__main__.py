@@ -2,4 +2,5 @@ import sys
 
 from app.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # spawned verifier processes import this module too
+    sys.exit(main())

@@ -2,4 +2,5 @@ import sys
 
 from backend.cli import main
 
-sys.exit(main(prog="python -m backend"))
+if __name__ == "__main__":  # spawned verifier processes import this module too
+    sys.exit(main(prog="python -m backend"))

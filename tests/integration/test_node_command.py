@@ -185,3 +185,25 @@ def test_failed_logins_are_rate_limited(node: NodeProcess, client: httpx.Client)
     assert codes[-1] == 429
     limited = client.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_helper_processes_die_with_a_node_killed_with_9(tmp_path: Path) -> None:
+    import time
+
+    import psutil
+
+    node = NodeProcess(None).start()
+    try:
+        with node.client() as client:  # a batch makes sure the verifier processes are up
+            client.post("/api/v1/transactions/batch", json=[{}] * 20)
+        deadline = time.monotonic() + 20
+        helpers: list[psutil.Process] = []
+        while len(helpers) < 2 and time.monotonic() < deadline:
+            helpers = psutil.Process(node.pid).children(recursive=True)
+            time.sleep(0.1)
+        assert len(helpers) >= 2, "no verifier processes"
+        os.kill(node.pid, signal.SIGKILL)  # the node alone, not its process group
+        _, alive = psutil.wait_procs(helpers, timeout=10)
+        assert alive == [], [p.cmdline() for p in alive]
+    finally:
+        node.kill()
