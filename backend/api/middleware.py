@@ -21,7 +21,7 @@ TOO_LARGE = error_body(413, "payload_too_large", f"the body is over {MAX_BODY} b
 
 
 class _TooLarge(Exception):
-    pass
+    """The request body went past MAX_BODY while it was being read."""
 
 
 async def _reply(

@@ -89,7 +89,7 @@ class Hub:
                 text = await websocket.receive_text()
                 self._handle(client, text)
         except (WebSocketDisconnect, RuntimeError):
-            pass
+            pass  # the client went away: the normal end of a subscription
         finally:
             self.clients.discard(client)
             sender.cancel()

@@ -119,7 +119,7 @@ def seal(
 
 
 class InvalidBlock(ValueError):
-    pass
+    """A block that fails a check of check_block; the message names the block and the check."""
 
 
 def check_block(block: Block, producer_public_key: bytes) -> None:
