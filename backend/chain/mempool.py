@@ -44,9 +44,6 @@ class Mempool:
     def __len__(self) -> int:
         return len(self.by_hash)
 
-    def __contains__(self, tx_hash: str) -> bool:
-        return tx_hash in self.by_hash
-
     @property
     def ready_count(self) -> int:
         return len(self._ready)
@@ -152,6 +149,3 @@ class Mempool:
             queue.spend -= tx.amount + tx.fee
             if not queue.txs:
                 del self._senders[tx.sender]
-
-    def pending(self) -> list[Transaction]:
-        return list(self.by_hash.values())
