@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -25,6 +26,7 @@ from backend.node.node import Node
 from backend.storage.chain_store import StoreError
 
 log = logging.getLogger("chaindeck.server")
+PARENT_ENV = "CHAINDECK_PARENT_PID"
 
 
 class _Server(uvicorn.Server):
@@ -72,6 +74,19 @@ async def _announce_when_started(server: uvicorn.Server, node: Node, url: str) -
     log.info("serving %s (chain %s, height %d)", url, node.chain_id, node.head.height)
 
 
+async def _stop_when_parent_dies(server: uvicorn.Server) -> None:
+    """A node started by the app (CHAINDECK_PARENT_PID) stops cleanly when the app is gone,
+    even after a kill -9 of the app and where there is no parent-death signal."""
+    try:
+        parent = int(os.environ.get(PARENT_ENV, ""))
+    except ValueError:
+        return
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    log.warning("the app that started this node is gone; stopping")
+    server.should_exit = True
+
+
 async def serve(config: NodeConfig) -> int:
     try:
         sock = _bind(config.host, config.port)
@@ -114,10 +129,12 @@ async def serve(config: NodeConfig) -> int:
     url = _public_url(config.host, sock.getsockname()[1])
     hub.start()
     announcer = asyncio.create_task(_announce_when_started(server, node, url))
+    watchdog = asyncio.create_task(_stop_when_parent_dies(server))
     try:
         await server.serve(sockets=[sock])
     finally:
         announcer.cancel()
+        watchdog.cancel()
         await hub.stop()
         await node.stop()
         log.info("stopped at height %d", node.head.height)

@@ -1,0 +1,1 @@
+"""Clients for nodes: every node, embedded or remote, is reached over its network API."""

@@ -1,0 +1,1 @@
+"""Long-running work (DESIGN.md "jobs"): child processes with an owner, a handle and stop()."""

@@ -1,0 +1,189 @@
+"""The embedded devnet: `chaindeck node` as a child process of the app.
+
+It is started through the same installation as the app (app.resources.node_command), its ready
+line is read from stdout, its log (stderr) is kept in a file and its last lines in memory so a
+crash can be shown with its cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.jobs import process_group
+from app.resources import node_command
+from app.tasks import cancel_all
+
+READY_TIMEOUT = 60.0
+TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class DevnetSettings:
+    block_time: float = 0.0
+    accounts: int = 10
+    balance: int = 1000
+    difficulty: int = 0
+
+    def arguments(self) -> list[str]:
+        return [
+            "--block-time",
+            f"{self.block_time:g}",
+            "--accounts",
+            str(self.accounts),
+            "--balance",
+            str(self.balance),
+            "--difficulty",
+            str(self.difficulty),
+        ]
+
+    def problems(self) -> list[str]:
+        found = []
+        if not 0 <= self.block_time <= 3600:
+            found.append("block time must be 0 to 3600 seconds")
+        if not 0 <= self.accounts <= 1000:
+            found.append("dev accounts must be 0 to 1000")
+        if not 0 < self.balance <= 10**9:
+            found.append("balance must be 1 to 1,000,000,000 coins")
+        if not 0 <= self.difficulty <= 24:
+            found.append("difficulty must be 0 to 24 bits")
+        return found
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DevnetSettings:
+        data = data or {}
+        names = ("block_time", "accounts", "balance", "difficulty")
+        fields = {k: data[k] for k in names if k in data}
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class ReadyNode:
+    url: str
+    chain_id: str
+    role: str
+    pid: int
+    username: str
+    password: str
+
+
+class NodeStartError(Exception):
+    def __init__(self, message: str, tail: str = "") -> None:
+        super().__init__(message)
+        self.tail = tail
+
+
+class EmbeddedNode:
+    """One run of the node process. `on_exit(code, tail)` is called if it ends on its own."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        settings: DevnetSettings,
+        on_exit: Callable[[int, str], None],
+        *,
+        port: int = 0,
+        ephemeral: bool = False,
+    ) -> None:
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.settings = settings
+        self.on_exit = on_exit
+        self.port = port
+        self.ephemeral = ephemeral
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.proc: asyncio.subprocess.Process | None = None
+        self.ready: ReadyNode | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def prepare(self) -> str | None:
+        """What is wrong with the settings, for the user; None when it can start."""
+        problems = self.settings.problems()
+        return "; ".join(problems) if problems else None
+
+    def command(self) -> list[str]:
+        where = ["--ephemeral"] if self.ephemeral else ["--data-dir", str(self.data_dir)]
+        return [*node_command(), "--port", str(self.port), *where, *self.settings.arguments()]
+
+    async def start(self) -> ReadyNode:
+        problem = self.prepare()
+        if problem:
+            raise NodeStartError(problem)
+        # A fresh operator password every run: nothing to store, nothing to leak.
+        password = secrets.token_urlsafe(24)
+        self.proc = await process_group.spawn(
+            self.command(), env={"CHAINDECK_OPERATOR": f"operator:{password}"}
+        )
+        self._tasks.append(asyncio.create_task(self._pump_log(), name="devnet-log"))
+        assert self.proc.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), READY_TIMEOUT)
+        except TimeoutError:
+            line = b""
+        try:
+            ready = json.loads(line) if line else None
+        except ValueError:
+            ready = None
+        if not isinstance(ready, dict) or ready.get("event") != "ready":
+            await self.stop()
+            raise NodeStartError(
+                "the devnet node did not start" + (f": {self.last_error()}" if self.tail else ""),
+                self.tail_text(),
+            )
+        self.ready = ReadyNode(
+            url=ready["url"],
+            chain_id=str(ready.get("chainId", "")),
+            role=str(ready.get("role", "producer")),
+            pid=self.proc.pid,
+            username="operator",
+            password=password,
+        )
+        self._tasks.append(asyncio.create_task(self._watch(), name="devnet-watch"))
+        return self.ready
+
+    async def _pump_log(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        with open(self.log_path, "ab") as log:
+            while line := await self.proc.stderr.readline():
+                log.write(line)
+                log.flush()
+                self.tail.append(line.decode("utf-8", "replace").rstrip())
+
+    async def _watch(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        # Drain stdout too, so the node never blocks on a full pipe.
+        while await self.proc.stdout.read(65536):
+            pass
+        code = await self.proc.wait()
+        await asyncio.sleep(0.1)  # let the log pump catch the last lines
+        if not self._stopping:
+            self.on_exit(code, self.tail_text())
+
+    def tail_text(self) -> str:
+        return "\n".join(self.tail)
+
+    def last_error(self) -> str:
+        for line in reversed(self.tail):
+            if line.strip():
+                return line.strip()
+        return ""
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    async def stop(self, grace: float = 10.0) -> int | None:
+        self._stopping = True
+        code = None
+        if self.proc is not None:
+            code = await process_group.stop(self.proc, grace)
+        await cancel_all(self._tasks)
+        return code

@@ -1,0 +1,37 @@
+"""Where the app keeps its files: one root (platformdirs, or `--data-dir`) and fixed names in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_root() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("chaindeck", appauthor=False))
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path | None = None) -> AppPaths:
+        paths = cls((root or default_root()).expanduser().resolve())
+        paths.root.mkdir(parents=True, exist_ok=True)
+        paths.logs.mkdir(exist_ok=True)
+        return paths
+
+    @property
+    def database(self) -> Path:
+        return self.root / "chaindeck.db"
+
+    @property
+    def devnet(self) -> Path:
+        """The embedded devnet's chain (the node's own data dir)."""
+        return self.root / "devnet"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"

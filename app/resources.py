@@ -1,0 +1,30 @@
+"""The one way to find bundled resources, from a source checkout and from a PyInstaller bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
+def resource_root() -> Path:
+    if frozen():
+        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource_path(*parts: str) -> Path:
+    path = resource_root().joinpath(*parts)
+    if not path.exists():
+        raise FileNotFoundError(f"resource missing: {path}")
+    return path
+
+
+def node_command() -> list[str]:
+    """How to start `chaindeck node` with this very installation (frozen: the same executable)."""
+    if frozen():
+        return [sys.executable, "node"]
+    return [sys.executable, "-m", "app", "node"]

@@ -1,0 +1,113 @@
+"""The embedded devnet's life: start, stop, restart with new settings, reset, crash."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.jobs.embedded_node import DevnetSettings, EmbeddedNode, NodeStartError, ReadyNode
+from app.paths import AppPaths
+
+
+class DevnetService(QObject):
+    stateChanged = Signal(str)  # stopped | starting | running | stopping | crashed
+    started = Signal(object)  # ReadyNode
+    crashed = Signal(int, str)  # exit code, last lines of its log
+    failed = Signal(str, str)  # could not start: reason, last lines of its log
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: DevnetSettings,
+        parent: QObject | None = None,
+        *,
+        ephemeral: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.settings = settings
+        self.ephemeral = ephemeral
+        self.state = "stopped"
+        self.node: EmbeddedNode | None = None
+        self.ready: ReadyNode | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def log_path(self) -> Any:
+        return self.paths.logs / "devnet.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self.ready.pid if self.ready and self.state == "running" else None
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+
+    async def start(self) -> ReadyNode | None:
+        async with self._lock:
+            return await self._start()
+
+    async def _start(self) -> ReadyNode | None:
+        if self.node is not None and self.node.running and self.ready is not None:
+            return self.ready
+        self._set_state("starting")
+        self.paths.devnet.mkdir(parents=True, exist_ok=True)
+        node = EmbeddedNode(
+            self.paths.devnet, self.log_path, self.settings, self._exited, ephemeral=self.ephemeral
+        )
+        self.node = node
+        try:
+            self.ready = await node.start()
+        except NodeStartError as exc:
+            self.node = None
+            self._set_state("crashed")
+            self.failed.emit(str(exc), exc.tail)
+            return None
+        except BaseException:
+            await node.stop()
+            self.node = None
+            self._set_state("stopped")
+            raise
+        self._set_state("running")
+        self.started.emit(self.ready)
+        return self.ready
+
+    def _exited(self, code: int, tail: str) -> None:
+        self.ready = None
+        self._set_state("crashed")
+        self.crashed.emit(code, tail)
+
+    async def stop(self) -> None:
+        async with self._lock:
+            await self._stop()
+
+    async def _stop(self) -> None:
+        if self.node is None:
+            return
+        self._set_state("stopping")
+        await self.node.stop()
+        self.node = None
+        self.ready = None
+        self._set_state("stopped")
+
+    async def restart(self, settings: DevnetSettings | None = None) -> ReadyNode | None:
+        """Stop and start again, with new settings; the chain is kept."""
+        async with self._lock:
+            await self._stop()
+            if settings is not None:
+                self.settings = settings
+            return await self._start()
+
+    async def reset(self) -> ReadyNode | None:
+        """A new chain: stop, remove the devnet's data, start."""
+        async with self._lock:
+            await self._stop()
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: shutil.rmtree(self.paths.devnet, ignore_errors=True)
+            )
+            return await self._start()

@@ -1,0 +1,89 @@
+"""Looking things up on the active node: pages of blocks, one block, one transaction, an
+address, and the search box that takes any of them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from app.clients.errors import NodeError
+from app.clients.native import NativeClient
+from app.services.node_service import NodeService
+
+HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
+ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
+LABEL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str  # block | transaction | address
+    data: dict[str, Any]
+
+
+class SearchError(Exception):
+    pass
+
+
+class ExplorerService(QObject):
+    def __init__(self, node: NodeService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.node = node
+
+    def _client(self) -> NativeClient:
+        if self.node.client is None:
+            raise NodeError("no node is connected")
+        return self.node.client
+
+    async def blocks(self, offset: int, limit: int = PAGE) -> list[dict[str, Any]]:
+        return await self._client().blocks(limit=limit, offset=offset)
+
+    async def block(self, ref: int | str) -> dict[str, Any]:
+        return await self._client().block(ref)
+
+    async def transaction(self, tx_hash: str) -> dict[str, Any]:
+        tx = await self._client().transaction(tx_hash)
+        height = tx.get("blockHeight")
+        tx["confirmations"] = (
+            max(0, self.node.height - int(height) + 1) if height is not None else 0
+        )
+        return tx
+
+    async def address(self, ref: str, offset: int = 0, limit: int = PAGE) -> dict[str, Any]:
+        client = self._client()
+        balance = await client.balance(ref)
+        history = await client.address_transactions(balance["address"], limit=limit, offset=offset)
+        return {**balance, "transactions": history, "offset": offset, "limit": limit}
+
+    async def search(self, text: str) -> Found:
+        """A height, block hash, transaction hash, address or wallet label."""
+        query = text.strip()
+        lowered = query.lower()
+        if not query:
+            raise SearchError("type a height, a hash, an address or a wallet label")
+        try:
+            if query.isdigit():
+                return Found("block", await self.block(int(query)))
+            if HASH_RE.match(lowered):
+                try:
+                    return Found("transaction", await self.transaction(lowered))
+                except NodeError as exc:
+                    if exc.status != 404:
+                        raise
+                return Found("block", await self.block(lowered))
+            if ADDRESS_RE.match(lowered):
+                return Found("address", await self.address(lowered))
+            if LABEL_RE.match(query):
+                return Found("address", await self.address(query))
+        except NodeError as exc:
+            if exc.status == 404:
+                raise SearchError(f"nothing on this node matches “{query}”") from exc
+            raise
+        raise SearchError(
+            f"“{query}” is not a height, a 0x hash (64 hex digits), an address (0x + 40 hex "
+            "digits) or a wallet label"
+        )

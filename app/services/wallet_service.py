@@ -1,0 +1,96 @@
+"""The active node's managed wallets, their live balances, and transfers sent from them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.clients.errors import NodeError
+from app.services.node_service import NodeService
+from app.tasks import cancel_all, spawn
+
+REFRESH_DELAY_MS = 250  # a burst of blocks costs one refresh
+
+
+class WalletService(QObject):
+    walletsChanged = Signal(list)
+    walletsFailed = Signal(str)
+    transactionSent = Signal(dict)
+    transactionConfirmed = Signal(dict)
+
+    def __init__(self, node: NodeService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.node = node
+        self.wallets: list[dict[str, Any]] = []
+        self.pending: dict[str, dict[str, Any]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self._refresh_soon)
+        node.blockReceived.connect(lambda _block: self._timer.start())
+        node.caughtUp.connect(lambda _height: self._timer.start())
+        node.nodeChanged.connect(self._node_changed)
+
+    def _node_changed(self, _name: str) -> None:
+        self.wallets = []
+        self.pending.clear()
+        self.walletsChanged.emit([])
+
+    def _refresh_soon(self) -> None:
+        if not any(t.get_name() == "wallets-refresh" for t in self._tasks):
+            spawn(self._tasks, self._refresh_quietly(), "wallets-refresh")
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh()
+        except NodeError as exc:
+            self.walletsFailed.emit(exc.message)
+
+    async def refresh(self) -> list[dict[str, Any]]:
+        client = self._client()
+        wallets = await client.wallets()
+        if wallets != self.wallets:
+            self.wallets = wallets
+            self.walletsChanged.emit(wallets)
+        await self._check_pending()
+        return wallets
+
+    async def _check_pending(self) -> None:
+        client = self._client()
+        for tx_hash in list(self.pending):
+            try:
+                tx = await client.transaction(tx_hash)
+            except NodeError as exc:
+                if exc.status == 404:
+                    self.pending.pop(tx_hash, None)
+                continue
+            if tx.get("status") == "confirmed":
+                self.pending.pop(tx_hash, None)
+                self.transactionConfirmed.emit(tx)
+
+    def _client(self) -> Any:
+        if self.node.client is None:
+            raise NodeError("no node is connected")
+        return self.node.client
+
+    async def create(self, label: str | None = None) -> dict[str, Any]:
+        wallet = await self._client().create_wallet(label or None)
+        await self.refresh()
+        return wallet
+
+    async def send(
+        self, sender: str, to: str, amount: Any, fee: Any = None, memo: str = ""
+    ) -> dict[str, Any]:
+        """Node-signed transfer; raises NodeError with the node's own 400/422 message."""
+        tx = await self._client().send(sender, to, amount, fee, memo)
+        self.pending[tx["hash"]] = tx
+        self.transactionSent.emit(tx)
+        self._timer.start()
+        return tx
+
+    async def stop(self) -> None:
+        self._timer.stop()
+        await cancel_all(self._tasks)

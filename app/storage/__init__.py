@@ -1,0 +1,1 @@
+"""The app's own SQLite database (sqlite-utils), reached through one thread."""

@@ -1,0 +1,79 @@
+"""The app's SQLite file: connection profiles and settings. One dedicated thread owns the
+connection, so callers on the event loop `await db.call(...)` and never block the window."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+T = TypeVar("T")
+
+
+class AppDb:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="app-db")
+        self._db: sqlite_utils.Database | None = None
+        self.run(self._open)
+
+    def _open(self) -> None:
+        self._db = sqlite_utils.Database(self.path)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db["profiles"].create(
+            {"name": str, "url": str, "username": str, "kind": str},
+            pk="name",
+            if_not_exists=True,
+        )
+        self._db["settings"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        assert self._db is not None
+        return self._db
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Blocking: for start-up and shutdown, before and after the event loop."""
+        return self._thread.submit(fn).result()
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(self._thread.submit(fn))
+
+    def close(self) -> None:
+        if self._db is not None:
+            self.run(self.db.close)
+            self._db = None
+        self._thread.shutdown(wait=True)
+
+    # -- settings (small JSON values) -------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        def read() -> Any:
+            rows = list(self.db.query("select value from settings where key = ?", [key]))
+            return json.loads(rows[0]["value"]) if rows else default
+
+        return self.run(read)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.run(lambda: self.db["settings"].upsert({"key": key, "value": json.dumps(value)}))
+
+    # -- profiles ----------------------------------------------------------------------------
+    def profiles_sync(self) -> list[dict[str, Any]]:
+        return self.run(lambda: list(self.db["profiles"].rows_where(order_by="name")))
+
+    async def profiles(self) -> list[dict[str, Any]]:
+        return await self.call(lambda: list(self.db["profiles"].rows_where(order_by="name")))
+
+    async def save_profile(self, profile: dict[str, Any]) -> None:
+        await self.call(lambda: self.db["profiles"].upsert(profile, pk="name"))
+
+    async def delete_profile(self, name: str) -> None:
+        def delete() -> None:
+            self.db.execute("delete from profiles where name = ?", [name])
+            self.db.conn.commit()
+
+        await self.call(delete)

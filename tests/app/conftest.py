@@ -1,0 +1,1 @@
+from tests.qt_support import close_session_loop, qloop  # noqa: F401 - fixtures

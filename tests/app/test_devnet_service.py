@@ -1,0 +1,122 @@
+"""The embedded devnet as the app runs it: a real `chaindeck node` child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from pytestqt.qtbot import QtBot
+
+from app.jobs.embedded_node import DevnetSettings
+from app.paths import AppPaths
+from app.services.devnet_service import DevnetService
+from tests.qt_support import run
+
+
+def height(url: str) -> int:
+    return int(httpx.get(f"{url}/health", timeout=10).json()["height"])
+
+
+def test_starts_stops_cleanly_restarts_with_new_settings_and_resets(
+    qtbot: QtBot, qloop: Any, tmp_path: Path
+) -> None:
+    devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=3, balance=50))
+    try:
+        ready = run(qtbot, devnet.start())
+        assert ready is not None and devnet.state == "running"
+        proc = psutil.Process(ready.pid)
+        assert os.getpgid(ready.pid) == ready.pid  # its own process group
+        with httpx.Client(base_url=ready.url, timeout=10) as client:
+            token = client.post(
+                "/api/v1/auth/login", json={"username": "operator", "password": ready.password}
+            ).json()["token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            wallets = client.get("/api/v1/wallets", headers=auth).json()
+            assert [w["balance"] for w in wallets] == [50, 50, 50]
+            client.post("/api/v1/mine", json={"blocks": 2}, headers=auth).raise_for_status()
+        chain_id = ready.chain_id
+
+        ready = run(qtbot, devnet.restart(DevnetSettings(accounts=3, balance=50, block_time=0.2)))
+        assert ready is not None
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+        assert ready.chain_id == chain_id and height(ready.url) >= 2  # the chain is kept
+        qtbot.waitUntil(lambda: height(ready.url) >= 4, timeout=10000)  # interval sealing
+
+        ready = run(qtbot, devnet.reset())
+        assert ready is not None and height(ready.url) == 0
+        assert "devnet" in devnet.log_path.read_text() or devnet.log_path.stat().st_size > 0
+    finally:
+        run(qtbot, devnet.stop())
+    assert devnet.state == "stopped"
+
+
+def test_a_crash_is_reported_with_the_tail_of_its_log(
+    qtbot: QtBot, qloop: Any, tmp_path: Path
+) -> None:
+    devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings())
+    try:
+        ready = run(qtbot, devnet.start())
+        assert ready is not None
+        with qtbot.waitSignal(devnet.crashed, timeout=10000) as crashed:
+            os.kill(ready.pid, signal.SIGKILL)
+        code, tail = crashed.args
+        assert code == -signal.SIGKILL
+        assert "serving http://127.0.0.1" in tail
+        assert devnet.state == "crashed"
+        assert run(qtbot, devnet.restart()) is not None  # the Restart button
+    finally:
+        run(qtbot, devnet.stop())
+
+
+def test_bad_settings_are_refused_before_anything_starts(
+    qtbot: QtBot, qloop: Any, tmp_path: Path
+) -> None:
+    devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=5000, difficulty=99))
+    with qtbot.waitSignal(devnet.failed) as failed:
+        assert run(qtbot, devnet.start()) is None
+    assert "dev accounts must be 0 to 1000" in failed.args[0]
+    assert "difficulty" in failed.args[0]
+
+
+APP = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from app.jobs.embedded_node import DevnetSettings, EmbeddedNode
+
+    async def main():
+        node = EmbeddedNode(Path(sys.argv[1]), Path(sys.argv[1]) / "log", DevnetSettings(),
+                            lambda code, tail: None)
+        ready = await node.start()
+        print(ready.pid, flush=True)
+        await asyncio.sleep(3600)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_the_node_never_outlives_the_app_even_after_kill_9(tmp_path: Path) -> None:
+    app = subprocess.Popen(
+        [sys.executable, "-c", APP, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert app.stdout is not None
+        node = psutil.Process(int(app.stdout.readline()))
+        app.kill()
+        app.wait(10)
+        deadline = time.monotonic() + 15
+        while node.is_running() and node.status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the node outlived the app"
+            time.sleep(0.1)
+    finally:
+        app.kill()
+        app.wait(10)
