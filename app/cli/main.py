@@ -15,7 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"chaindeck {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("gui", help="the desktop app (chaindeck gui --help)", add_help=False)
     commands.add_parser("node", help="run a node in the foreground", add_help=False)
+    if argv and argv[0] == "gui":
+        from app.cli.gui_command import run_gui
+
+        return run_gui(argv[1:])
     if argv and argv[0] == "node":
         # The node owns its options; the same parser serves `python -m backend`.
         from app.cli.node_command import run_node

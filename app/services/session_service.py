@@ -1,0 +1,69 @@
+"""Which node the window shows: the embedded devnet or a saved connection, and switching."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.clients.native import NativeClient
+from app.jobs.embedded_node import ReadyNode
+from app.services.connections_service import DEVNET, ConnectionsService
+from app.services.devnet_service import DevnetService
+from app.services.node_service import NodeService
+from app.tasks import cancel_all, spawn
+
+
+class SessionService(QObject):
+    activeChanged = Signal(str)  # the profile name now shown (DEVNET for the embedded node)
+
+    def __init__(
+        self,
+        node: NodeService,
+        devnet: DevnetService,
+        connections: ConnectionsService,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.node = node
+        self.devnet = devnet
+        self.connections = connections
+        self.active = ""
+        self._tasks: list[asyncio.Task[Any]] = []
+        devnet.started.connect(self._devnet_started)
+
+    async def use_devnet(self) -> None:
+        self._set_active(DEVNET)
+        ready = await self.devnet.start()  # the running one, or a new one
+        if ready is not None:
+            await self._connect_devnet(ready)
+
+    async def use_profile(self, name: str) -> None:
+        if name == DEVNET:
+            await self.use_devnet()
+            return
+        client = self.connections.client_for(name)
+        self._set_active(name)
+        await self.node.connect_to(client, name)
+
+    def _set_active(self, name: str) -> None:
+        if name != self.active:
+            self.active = name
+            self.activeChanged.emit(name)
+
+    def _devnet_started(self, ready: ReadyNode) -> None:
+        # A restart from the menu or the crash banner: follow the node to its new address.
+        current = self.node.client.url if self.node.client else None
+        if self.active == DEVNET and current != ready.url.rstrip("/"):
+            spawn(self._tasks, self._connect_devnet(ready), "session-connect-devnet")
+
+    async def stop(self) -> None:
+        await cancel_all(self._tasks)
+
+    async def _connect_devnet(self, ready: ReadyNode) -> None:
+        if self.node.client is not None and self.node.client.url == ready.url.rstrip("/"):
+            return
+        await self.node.connect_to(
+            NativeClient(ready.url, ready.username, ready.password), DEVNET
+        )

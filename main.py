@@ -1,0 +1,209 @@
+"""ChainDeck's composition root: `python main.py` is `chaindeck gui`.
+
+Builds the QApplication, the services and the window; runs the qasync loop; starts services
+inside the running loop; on quit stops them in order (subscriptions, then the embedded node),
+each within a time limit.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Pin the Qt binding before anything imports pyqtgraph or qasync.
+os.environ.setdefault("QT_API", "pyside6")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import gc  # noqa: E402
+import logging  # noqa: E402
+import multiprocessing  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import TracebackType  # noqa: E402
+from typing import Any  # noqa: E402
+
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+log = logging.getLogger("chaindeck")
+STOP_LIMIT = 15.0
+
+
+@dataclass
+class Options:
+    profile: str | None = None
+    embedded: bool = True
+    data_dir: Path | None = None
+    ephemeral: bool = False  # tests and benchmarks: the devnet's chain in a temporary dir
+
+
+def parse_gui_args(argv: list[str]) -> Options:
+    parser = argparse.ArgumentParser(prog="chaindeck gui", description="The ChainDeck window.")
+    parser.add_argument("--profile", metavar="NAME", help="connect to this saved connection")
+    parser.add_argument(
+        "--no-embedded", action="store_true", help="do not start the embedded devnet"
+    )
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="the app's data directory")
+    args = parser.parse_args(argv)
+    return Options(profile=args.profile, embedded=not args.no_embedded, data_dir=args.data_dir)
+
+
+class Composition:
+    """Every service and the window, wired. Tests and benchmarks build the same thing."""
+
+    def __init__(self, options: Options) -> None:
+        from app.jobs.embedded_node import DevnetSettings
+        from app.paths import AppPaths
+        from app.services.connections_service import ConnectionsService
+        from app.services.dashboard_service import DashboardService
+        from app.services.devnet_service import DevnetService
+        from app.services.explorer_service import ExplorerService
+        from app.services.node_service import NodeService
+        from app.services.session_service import SessionService
+        from app.services.wallet_service import WalletService
+        from app.storage.app_db import AppDb
+        from widgets.main_window import MainWindow
+
+        self.options = options
+        self.paths = AppPaths.at(options.data_dir)
+        self.db = AppDb(self.paths.database)
+        self.node = NodeService()
+        self.devnet = DevnetService(
+            self.paths,
+            DevnetSettings.from_dict(self.db.get_setting("devnet")),
+            ephemeral=options.ephemeral,
+        )
+        self.connections = ConnectionsService(self.db)
+        self.session = SessionService(self.node, self.devnet, self.connections)
+        self.wallets = WalletService(self.node)
+        self.explorer = ExplorerService(self.node)
+        self.dashboard = DashboardService(self.node, lambda: self.devnet.pid)
+        self.window = MainWindow(
+            db=self.db,
+            node=self.node,
+            devnet=self.devnet,
+            session=self.session,
+            connections=self.connections,
+            wallets=self.wallets,
+            explorer=self.explorer,
+            dashboard=self.dashboard,
+        )
+
+    async def start(self) -> None:
+        """Inside the running loop, after the window is up."""
+        self.dashboard.start()
+        if self.options.profile:
+            await self.session.use_profile(self.options.profile)
+        elif self.options.embedded:
+            await self.session.use_devnet()
+
+    async def stop(self) -> None:
+        """Jobs, then subscriptions, then the embedded node; each bounded in time."""
+        self.window.stop_timers()
+        self.dashboard.stop()
+        for step in (self.session.stop, self.wallets.stop, self.node.stop, self.devnet.stop):
+            try:
+                await asyncio.wait_for(step(), STOP_LIMIT)
+            except TimeoutError:
+                log.error("%s did not finish in %.0f s", step.__qualname__, STOP_LIMIT)
+        self.db.close()
+
+
+def report_error(message: str, detail: str = "") -> None:
+    """The one notification path: log, status bar, dialog."""
+    log.error("%s\n%s", message, detail)
+    app = QApplication.instance()
+    window = next(
+        (w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow"), None
+    ) if app else None
+    if window is not None:
+        window.statusBar().showMessage(message, 15000)  # type: ignore[attr-defined]
+        box = QMessageBox(QMessageBox.Icon.Critical, "ChainDeck", message, parent=window)
+        box.setDetailedText(detail)
+        box.open()
+
+
+def install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
+    def excepthook(
+        kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        report_error(f"Unexpected error: {value}", "".join(traceback.format_exception(kind, value, tb)))
+
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        detail = "".join(traceback.format_exception(exc)) if exc else ""
+        report_error(f"{context.get('message', 'Error')}: {exc or ''}", detail)
+
+    sys.excepthook = excepthook
+    loop.set_exception_handler(loop_handler)
+
+
+def run_gui(options: Options) -> int:
+    import qasync
+
+    from widgets.theme import apply_theme
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ChainDeck")
+    app.setOrganizationName("ChainDeck")
+    app.setDesktopFileName("chaindeck")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    install_error_hooks(loop)
+    try:
+        composition = Composition(options)
+    except Exception as exc:  # a damaged app database, an unwritable data dir
+        print(f"chaindeck gui: {exc}", file=sys.stderr)
+        return 2
+    apply_theme(app, composition.db.get_setting("theme", "system"))
+    composition.window.setObjectName("mainWindow")
+    composition.window.dashboard_panel.set_dark(
+        composition.db.get_setting("theme", "system") == "dark"
+    )
+    closed = asyncio.Event()
+    composition.window.closing.connect(closed.set)
+    app.setQuitOnLastWindowClosed(False)  # we quit after the ordered shutdown below
+
+    async def main() -> None:
+        composition.window.show()
+        starting = asyncio.create_task(composition.start(), name="start")
+        await closed.wait()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        await composition.stop()
+
+    with loop:
+        loop.run_until_complete(main())
+    # Tear the widgets down while Python is still whole: left to interpreter finalisation,
+    # PySide6 can crash the process on its way out.
+    composition.window.deleteLater()
+    del composition
+    app.processEvents()
+    gc.collect()
+    return 0
+
+
+def entry(argv: list[str] | None = None) -> int:
+    """`python main.py [gui options]` and the bundle's executable: the window by default, and
+    any other `chaindeck` command (`node`, `--version`, ...) when one is named."""
+    multiprocessing.freeze_support()  # the bundle's node spawns verifier processes through us
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "gui":
+        argv = argv[1:]
+    elif argv and (argv[0] in CLI_COMMANDS or argv[0] in ("--version", "-h", "--help")):
+        from app.cli.main import main as cli_main
+
+        return cli_main(argv)
+    return run_gui(parse_gui_args(argv))
+
+
+CLI_COMMANDS = ("node", "status", "watch", "test", "load", "deploy", "pipeline")
+
+if __name__ == "__main__":
+    sys.exit(entry())

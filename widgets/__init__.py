@@ -1,0 +1,1 @@
+"""Every QtWidgets/QtGui/pyqtgraph class: windows, panels, dialogs, item models, plots."""

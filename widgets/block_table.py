@@ -1,0 +1,131 @@
+"""BlockTableModel: the live block list, newest first, capped, paged from the node on scroll."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from widgets.format import age, short_hash, size
+
+COLUMNS = ("Height", "Age", "Hash", "Txs", "Producer", "Size")
+ROW_CAP = 20_000  # rows kept in memory; older ones are paged in again when scrolled to
+Index = QModelIndex | QPersistentModelIndex
+
+
+class BlockTableModel(QAbstractTableModel):
+    moreWanted = Signal(int)  # the lowest height shown: fetch the page below it
+
+    def __init__(self, row_cap: int = ROW_CAP) -> None:
+        super().__init__()
+        self.row_cap = row_cap
+        self.blocks: list[dict[str, Any]] = []
+        self.loading = False
+        self._now = time.time()
+
+    # -- Qt model ----------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.blocks)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        block = self.blocks[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return f"{block['height']:,}"
+            if column == 1:
+                return age(block["timestamp"], self._now)
+            if column == 2:
+                return short_hash(block["hash"], 14)
+            if column == 3:
+                return str(block.get("txCount", 0))
+            if column == 4:
+                return short_hash(block.get("producer"), 10)
+            if column == 5:
+                return size(int(block.get("size", 0)))
+        if role == Qt.ItemDataRole.ToolTipRole and column in (2, 4):
+            return block["hash"] if column == 2 else block.get("producer")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 5):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return block
+        return None
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
+        return (
+            not parent.isValid()
+            and bool(self.blocks)
+            and self.lowest > 0
+            and len(self.blocks) < self.row_cap
+            and not self.loading
+        )
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
+        if self.canFetchMore(parent):
+            self.loading = True
+            self.moreWanted.emit(self.lowest)
+
+    # -- feeding -----------------------------------------------------------------------------
+    @property
+    def highest(self) -> int:
+        return int(self.blocks[0]["height"]) if self.blocks else -1
+
+    @property
+    def lowest(self) -> int:
+        return int(self.blocks[-1]["height"]) if self.blocks else -1
+
+    def reset(self, blocks: list[dict[str, Any]]) -> None:
+        """Show this page (newest first) and nothing else."""
+        self.beginResetModel()
+        self.blocks = sorted(blocks, key=lambda b: -int(b["height"]))[: self.row_cap]
+        self.loading = False
+        self.endResetModel()
+
+    def add_new(self, blocks: list[dict[str, Any]]) -> None:
+        """Blocks above the top, any order; duplicates and old heights are ignored."""
+        top = self.highest
+        unique = {int(b["height"]): b for b in blocks if int(b["height"]) > top}
+        fresh = [unique[h] for h in sorted(unique, reverse=True)]
+        if not fresh:
+            return
+        self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+        self.blocks[0:0] = fresh
+        self.endInsertRows()
+        excess = len(self.blocks) - self.row_cap
+        if excess > 0:
+            self.beginRemoveRows(QModelIndex(), self.row_cap, len(self.blocks) - 1)
+            del self.blocks[self.row_cap :]
+            self.endRemoveRows()
+
+    def add_older(self, blocks: list[dict[str, Any]]) -> None:
+        """A page from below the bottom (any order); only heights under the lowest are kept."""
+        self.loading = False
+        low = self.lowest
+        unique = {int(b["height"]): b for b in blocks if int(b["height"]) < low}
+        older = [unique[h] for h in sorted(unique, reverse=True)]
+        room = self.row_cap - len(self.blocks)
+        older = older[: max(0, room)]
+        if not older:
+            return
+        first = len(self.blocks)
+        self.beginInsertRows(QModelIndex(), first, first + len(older) - 1)
+        self.blocks.extend(older)
+        self.endInsertRows()
+
+    def refresh_ages(self) -> None:
+        self._now = time.time()
+        if self.blocks:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self.blocks) - 1, 1))

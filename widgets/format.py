@@ -1,0 +1,40 @@
+"""How figures read in the window: coins, ages, short hashes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def coins(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = f"{float(value):,.8f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def short_hash(value: str | None, keep: int = 10) -> str:
+    if not value:
+        return ""
+    return value if len(value) <= keep + 6 else f"{value[:keep]}…{value[-4:]}"
+
+
+def age(timestamp_ms: int | float, now: float | None = None) -> str:
+    seconds = max(0, int((now or time.time()) - timestamp_ms / 1000))
+    if seconds < 60:
+        return f"{seconds}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86400:
+        return f"{seconds // 3600}h ago"
+    return f"{seconds // 86400}d ago"
+
+
+def size(n: int) -> str:
+    return f"{n:,} B" if n < 10_000 else f"{n / 1024:,.1f} KiB"
+
+
+def rate(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.1f}{unit}" if value < 100 else f"{value:,.0f}{unit}"

@@ -1,0 +1,279 @@
+"""The main window: dashboard, explorer and wallets of the active node, its status always shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.jobs.embedded_node import DevnetSettings
+from app.services.connections_service import DEVNET, ConnectionsService
+from app.services.dashboard_service import DashboardService
+from app.services.devnet_service import DevnetService
+from app.services.explorer_service import ExplorerService
+from app.services.node_service import NodeService
+from app.services.session_service import SessionService
+from app.services.wallet_service import WalletService
+from app.storage.app_db import AppDb
+from widgets.connections_dialog import ConnectionsDialog
+from widgets.crash_banner import CrashBanner
+from widgets.dashboard_panel import DashboardPanel
+from widgets.explorer_panel import ExplorerPanel
+from widgets.node_settings_dialog import NodeSettingsDialog
+from widgets.status_bar import ConnectionStatus
+from widgets.theme import THEMES, apply_theme
+from widgets.wallets_panel import WalletsPanel
+
+
+class MainWindow(QMainWindow):
+    closing = Signal()  # the user closed the window: the composition root shuts down
+
+    def __init__(
+        self,
+        *,
+        db: AppDb,
+        node: NodeService,
+        devnet: DevnetService,
+        session: SessionService,
+        connections: ConnectionsService,
+        wallets: WalletService,
+        explorer: ExplorerService,
+        dashboard: DashboardService,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.node = node
+        self.devnet = devnet
+        self.session = session
+        self.connections = connections
+        self.setWindowTitle("ChainDeck")
+        self.resize(1280, 800)
+
+        self.dashboard_panel = DashboardPanel(dashboard)
+        self.explorer_panel = ExplorerPanel(node, explorer)
+        self.wallets_panel = WalletsPanel(wallets)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.dashboard_panel, "Dashboard")
+        self.tabs.addTab(self.explorer_panel, "Explorer")
+        self.tabs.addTab(self.wallets_panel, "Wallets")
+        self.crash = CrashBanner()
+        self.crash.restart.clicked.connect(self._restart_devnet)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.crash)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.status = ConnectionStatus(node)
+        self.statusBar().addPermanentWidget(self.status, 1)
+        self.devnet_state = QLabel()
+        self.statusBar().addPermanentWidget(self.devnet_state)
+
+        self.node_picker = QComboBox()
+        self.node_picker.setMinimumWidth(220)
+        self.node_picker.setToolTip("The node this window shows")
+        self._fill_picker()
+        self.node_picker.activated.connect(self._picked)
+        toolbar = QToolBar("Node")
+        toolbar.setObjectName("nodeToolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(QLabel(" Node: "))
+        toolbar.addWidget(self.node_picker)
+        self.addToolBar(toolbar)
+        self._build_menus()
+
+        self.wallets_panel.addressOpened.connect(self.show_address)
+        self.wallets_panel.transactionOpened.connect(self.show_transaction)
+        devnet.stateChanged.connect(self._devnet_state)
+        devnet.crashed.connect(
+            lambda code, tail: self.crash.show_crash(f"The devnet node stopped (exit {code}).", tail)
+        )
+        devnet.failed.connect(
+            lambda reason, tail: self.crash.show_crash(f"The devnet did not start: {reason}", tail)
+        )
+        devnet.started.connect(lambda _ready: self.crash.hide())
+        session.activeChanged.connect(self._active_changed)
+        connections.profilesChanged.connect(lambda _p: self._fill_picker())
+        self._devnet_state(devnet.state)
+        self.restore_geometry()
+
+    # -- menus and shortcuts -----------------------------------------------------------------
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Connections…", self.open_connections, "Ctrl+L")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = file.actions()[-1]
+        self.quit_action.setShortcuts([QKeySequence("Ctrl+Q")])
+        go = bar.addMenu("&Go")
+        self.search_action = self._action(go, "&Search…", self.focus_search, ["Ctrl+K", "Ctrl+F"])
+        self.send_action = self._action(go, "Se&nd…", self.open_send, "Ctrl+N")
+        go.addSeparator()
+        for i, name in enumerate(("Dashboard", "Explorer", "Wallets"), start=1):
+            self._action(go, name, lambda _c=False, i=i: self.tabs.setCurrentIndex(i - 1), f"Ctrl+{i}")
+        node = bar.addMenu("&Node")
+        self._action(node, "Devnet &settings…", self.open_settings, "Ctrl+,")
+        self._action(node, "&Restart devnet", self._restart_devnet, "Ctrl+Shift+R")
+        self._action(node, "Reset devnet (new chain)…", self.confirm_reset)
+        self._action(node, "&Mine a block", self._mine, "Ctrl+M")
+        view = bar.addMenu("&View")
+        themes = QActionGroup(self)
+        current = self.db.get_setting("theme", "system")
+        for name in THEMES:
+            action = self._action(view, name.capitalize(), lambda _c=False, n=name: self.set_theme(n))
+            action.setCheckable(True)
+            action.setChecked(name == current)
+            themes.addAction(action)
+
+    # -- actions -----------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.explorer_panel)
+        self.explorer_panel.focus_search()
+
+    def open_send(self) -> Any:
+        self.tabs.setCurrentWidget(self.wallets_panel)
+        return self.wallets_panel.open_send()
+
+    def show_address(self, address: str) -> None:
+        self.tabs.setCurrentWidget(self.explorer_panel)
+        self.explorer_panel._open("address", address)
+
+    def show_transaction(self, tx_hash: str) -> None:
+        self.tabs.setCurrentWidget(self.explorer_panel)
+        self.explorer_panel._open("transaction", tx_hash)
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        shown = apply_theme(app, name)
+        self.dashboard_panel.set_dark(shown == "dark")
+        self.db.set_setting("theme", name)
+
+    def open_connections(self) -> ConnectionsDialog:
+        dialog = ConnectionsDialog(self.connections, self)
+        dialog.connectRequested.connect(self._use_profile)
+        dialog.open()
+        return dialog
+
+    def open_settings(self) -> NodeSettingsDialog:
+        dialog = NodeSettingsDialog(self.devnet.settings, self)
+        dialog.applied.connect(self._confirm_settings)
+        dialog.open()
+        return dialog
+
+    def _confirm(self, title: str, text: str, then: Any) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+        box.accepted.connect(then)
+        box.open()
+        return box
+
+    def _confirm_settings(self, settings: DevnetSettings) -> None:
+        self._confirm(
+            "Restart the devnet?",
+            "The devnet node restarts with the new settings. Its chain is kept.",
+            lambda: self._apply_settings(settings),
+        )
+
+    @asyncSlot(object)
+    async def _apply_settings(self, settings: DevnetSettings) -> None:
+        self.db.set_setting("devnet", settings.__dict__)
+        await self.devnet.restart(settings)
+
+    def confirm_reset(self) -> QMessageBox:
+        return self._confirm(
+            "Reset the devnet?",
+            "This deletes the devnet's chain: every block, transaction and wallet it holds. "
+            "A new chain starts with the dev accounts.",
+            self._reset_devnet,
+        )
+
+    @asyncSlot()
+    async def _reset_devnet(self) -> None:
+        await self.devnet.reset()
+
+    @asyncSlot()
+    async def _restart_devnet(self) -> None:
+        self.crash.hide()
+        await self.devnet.restart()
+
+    @asyncSlot()
+    async def _mine(self) -> None:
+        if self.node.client is None:
+            return
+        from app.clients.errors import NodeError
+
+        try:
+            await self.node.client.mine(1)
+        except NodeError as exc:
+            self.statusBar().showMessage(f"Could not mine: {exc}", 8000)
+
+    def _fill_picker(self) -> None:
+        current = self.session.active
+        self.node_picker.clear()
+        self.node_picker.addItem(DEVNET)
+        for profile in self.connections.profiles:
+            self.node_picker.addItem(profile["name"])
+        index = self.node_picker.findText(current)
+        if index >= 0:
+            self.node_picker.setCurrentIndex(index)
+
+    def _picked(self, index: int) -> None:
+        self._use_profile(self.node_picker.itemText(index))
+
+    @asyncSlot(str)
+    async def _use_profile(self, name: str) -> None:
+        await self.session.use_profile(name)
+
+    def _active_changed(self, name: str) -> None:
+        index = self.node_picker.findText(name)
+        if index >= 0:
+            self.node_picker.setCurrentIndex(index)
+
+    def _devnet_state(self, state: str) -> None:
+        self.devnet_state.setText(f"devnet: {state}")
+
+    # -- geometry ----------------------------------------------------------------------------
+    def restore_geometry(self) -> None:
+        saved = self.db.get_setting("geometry")
+        if saved:
+            self.restoreGeometry(QByteArray.fromBase64(saved.encode()))
+            self.restoreState(QByteArray.fromBase64(self.db.get_setting("state", "").encode()))
+
+    def save_geometry(self) -> None:
+        self.db.set_setting("geometry", bytes(self.saveGeometry().toBase64().data()).decode())
+        self.db.set_setting("state", bytes(self.saveState().toBase64().data()).decode())
+
+    def stop_timers(self) -> None:
+        self.explorer_panel.stop()
+        self.dashboard_panel.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_geometry()
+        self.stop_timers()
+        self.closing.emit()
+        event.accept()

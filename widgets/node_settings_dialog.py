@@ -1,0 +1,74 @@
+"""Settings of the embedded devnet. Applying restarts the node and keeps its chain."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jobs.embedded_node import DevnetSettings
+
+
+class NodeSettingsDialog(QDialog):
+    applied = Signal(object)  # DevnetSettings, after the user confirmed
+
+    def __init__(self, settings: DevnetSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Devnet settings")
+        self.block_time = QDoubleSpinBox()
+        self.block_time.setRange(0, 3600)
+        self.block_time.setDecimals(2)
+        self.block_time.setSuffix(" s")
+        self.block_time.setSpecialValueText("0 (seal when transactions wait)")
+        self.block_time.setValue(settings.block_time)
+        self.accounts = QSpinBox()
+        self.accounts.setRange(0, 1000)
+        self.accounts.setValue(settings.accounts)
+        self.balance = QSpinBox()
+        self.balance.setRange(1, 10**9)
+        self.balance.setGroupSeparatorShown(True)
+        self.balance.setSuffix(" coins")
+        self.balance.setValue(settings.balance)
+        self.difficulty = QSpinBox()
+        self.difficulty.setRange(0, 24)
+        self.difficulty.setSuffix(" bits")
+        self.difficulty.setValue(settings.difficulty)
+        form = QFormLayout()
+        form.addRow("Block time", self.block_time)
+        form.addRow("Dev accounts", self.accounts)
+        form.addRow("Balance of each", self.balance)
+        form.addRow("Proof-of-work difficulty", self.difficulty)
+        note = QLabel(
+            "Applying restarts the devnet node; the chain is kept. Accounts and balance shape a "
+            "new chain only: use Node ▸ Reset devnet to start one."
+        )
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self._apply)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def settings(self) -> DevnetSettings:
+        return DevnetSettings(
+            block_time=round(self.block_time.value(), 2),
+            accounts=self.accounts.value(),
+            balance=self.balance.value(),
+            difficulty=self.difficulty.value(),
+        )
+
+    def _apply(self) -> None:
+        self.applied.emit(self.settings())
+        self.accept()

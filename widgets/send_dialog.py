@@ -1,0 +1,202 @@
+"""Send a transfer from a managed wallet: checked as you type, the node's own answer shown."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.clients.errors import NodeError
+from app.services.wallet_service import WalletService
+from widgets.format import coins
+
+ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
+DEFAULT_FEE = "0.0001"
+MEMO_BYTES = 256
+
+
+def parse_amount(text: str, what: str, *, allow_zero: bool = False) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a number of coins") from None
+    if not value.is_finite():
+        raise ValueError(f"{what} must be a number of coins")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{what} must be greater than 0")
+    if value.as_tuple().exponent < -8:  # type: ignore[operator]
+        raise ValueError(f"{what} has at most 8 decimal places")
+    return value
+
+
+class SendDialog(QDialog):
+    sent = Signal(dict)
+
+    def __init__(
+        self, wallets: WalletService, parent: QWidget | None = None, sender: str | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Send coins")
+        self.setMinimumWidth(520)
+        self.wallets = wallets
+        self.sender = QComboBox()
+        for wallet in wallets.wallets:
+            self.sender.addItem(
+                f"{wallet.get('label') or wallet['address']}  ({coins(wallet['balance'])})",
+                wallet["address"],
+            )
+        if sender:
+            index = self.sender.findData(sender)
+            self.sender.setCurrentIndex(max(0, index))
+        self.to = QComboBox()
+        self.to.setEditable(True)
+        self.to.addItems([w.get("label") or w["address"] for w in wallets.wallets])
+        self.to.setCurrentText("")
+        self.to.lineEdit().setPlaceholderText("address (0x…) or wallet label")
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText("coins, e.g. 12.5")
+        self.fee = QLineEdit(DEFAULT_FEE)
+        self.memo = QLineEdit()
+        self.memo.setPlaceholderText("optional, up to 256 bytes")
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for name, title, field in (
+            ("from", "From", self.sender),
+            ("to", "To", self.to),
+            ("amount", "Amount", self.amount),
+            ("fee", "Fee", self.fee),
+            ("description", "Memo", self.memo),
+        ):
+            error = QLabel()
+            error.setObjectName("errorText")
+            error.setWordWrap(True)
+            error.hide()
+            self.errors[name] = error
+            form.addRow(title, field)
+            form.addRow("", error)
+        self.message = QLabel()
+        self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.send_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.send_button.setText("Send")
+        self.buttons.accepted.connect(self._send)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        for field in (self.amount, self.fee, self.memo):
+            field.textChanged.connect(self.validate)
+        self.to.editTextChanged.connect(self.validate)
+        self.sender.currentIndexChanged.connect(self.validate)
+        self._touched: set[str] = set()
+        self.amount.textEdited.connect(lambda _t: self._touched.add("amount"))
+        self.to.lineEdit().textEdited.connect(lambda _t: self._touched.add("to"))
+        self.validate()
+
+    # -- checking as the user types ----------------------------------------------------------
+    def problems(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if self.sender.currentData() is None:
+            found["from"] = "the node manages no wallet to send from"
+        to = self.to.currentText().strip()
+        labels = {w.get("label") for w in self.wallets.wallets}
+        if not to:
+            found["to"] = "enter an address or a wallet label"
+        elif to.startswith("0x") and not ADDRESS_RE.match(to.lower()):
+            found["to"] = "an address is 0x and 40 hex digits"
+        elif not to.startswith("0x") and to not in labels:
+            found["to"] = f"no wallet labelled “{to}” on this node"
+        amount = fee = None
+        try:
+            amount = parse_amount(self.amount.text(), "amount")
+        except ValueError as exc:
+            found["amount"] = str(exc)
+        try:
+            fee = parse_amount(self.fee.text() or "0", "fee", allow_zero=True)
+        except ValueError as exc:
+            found["fee"] = str(exc)
+        if len(self.memo.text().encode()) > MEMO_BYTES:
+            found["description"] = f"the memo is over {MEMO_BYTES} bytes"
+        wallet = next(
+            (w for w in self.wallets.wallets if w["address"] == self.sender.currentData()), None
+        )
+        if wallet and amount is not None and fee is not None:
+            if Decimal(str(wallet["balance"])) < amount + fee:
+                found["amount"] = f"more than the balance, {coins(wallet['balance'])} with the fee"
+        return found
+
+    def validate(self) -> bool:
+        found = self.problems()
+        for name, label in self.errors.items():
+            shown = found.get(name) if name in self._touched or name not in ("to", "amount") else None
+            label.setText(shown or "")
+            label.setVisible(bool(shown))
+        self.send_button.setEnabled(not found)
+        return not found
+
+    # -- sending -----------------------------------------------------------------------------
+    @asyncSlot()
+    async def _send(self) -> None:
+        self._touched.update(("to", "amount"))
+        if not self.validate():
+            return
+        self.send_button.setEnabled(False)
+        self.message.hide()
+        fee = self.fee.text().strip()
+        try:
+            tx = await self.wallets.send(
+                self.sender.currentData(),
+                self.to.currentText().strip(),
+                float(parse_amount(self.amount.text(), "amount")),
+                float(parse_amount(fee, "fee", allow_zero=True)) if fee else None,
+                self.memo.text(),
+            )
+        except NodeError as exc:
+            self.show_node_error(exc)
+            self.send_button.setEnabled(True)
+            return
+        self.sent.emit(tx)
+        self.accept()
+
+    def show_node_error(self, exc: NodeError) -> None:
+        shown = False
+        for error in exc.field_errors:
+            label = self.errors.get(str(error.get("field")))
+            if label is not None:
+                label.setText(str(error.get("message")))
+                label.show()
+                shown = True
+        self.message.setText(exc.message if not shown else f"The node refused it: {exc.message}")
+        self.message.show()
+
+    def fill(self, **values: Any) -> None:
+        """For tests and 'send again': set fields by name."""
+        if "to" in values:
+            self.to.setCurrentText(values["to"])
+            self._touched.add("to")
+        if "amount" in values:
+            self.amount.setText(values["amount"])
+            self._touched.add("amount")
+        if "fee" in values:
+            self.fee.setText(values["fee"])
+        if "memo" in values:
+            self.memo.setText(values["memo"])
+        self.validate()

@@ -1,0 +1,52 @@
+"""The status bar's connection line: state, node, role, height, peers, mempool, latency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from app.services.node_service import NodeService
+
+COLOURS = {"live": "#2e9e44", "connecting": "#d39e00", "lost": "#d0342c", "idle": "#888888"}
+
+
+class ConnectionStatus(QWidget):
+    def __init__(self, node: NodeService) -> None:
+        super().__init__()
+        self.node = node
+        self.state = QLabel()
+        self.name = QLabel()
+        self.height = QLabel("height —")
+        self.peers = QLabel("peers —")
+        self.mempool = QLabel("mempool —")
+        self.latency = QLabel("— ms")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        for label in (self.state, self.name, self.height, self.peers, self.mempool, self.latency):
+            layout.addWidget(label)
+            layout.addSpacing(12)
+        layout.addStretch(1)
+        node.connectionChanged.connect(self.show_state)
+        node.nodeChanged.connect(lambda name: self.name.setText(name))
+        node.heightChanged.connect(lambda h: self.height.setText(f"height {h:,}"))
+        node.statusChanged.connect(self.show_status)
+        node.latencyChanged.connect(lambda ms: self.latency.setText(f"{ms:.0f} ms"))
+        self.show_state(node.state, node.detail)
+
+    def show_state(self, state: str, detail: str) -> None:
+        colour = COLOURS.get(state, "#888888")
+        text = {"lost": f"lost — {detail}", "connecting": "connecting…"}.get(state, state)
+        self.state.setText(f'<span style="color:{colour}">●</span> {text}')
+        self.state.setToolTip(detail)
+
+    def show_status(self, status: dict[str, Any]) -> None:
+        role = status.get("role", "")
+        self.name.setText(f"{self.node.name} ({role})" if role else self.node.name)
+        self.peers.setText(f"peers {len(status.get('peers') or [])}")
+        self.mempool.setText(f"mempool {status.get('mempoolSize', 0):,}")
+
+    def text(self) -> str:
+        return " | ".join(
+            w.text() for w in (self.state, self.name, self.height, self.peers, self.mempool)
+        )
