@@ -1,4 +1,4 @@
-# ChainDeck: `make run` starts the app (for now: the embedded node), `make test` runs every test.
+# ChainDeck: `make run` starts the app with its embedded devnet, `make test` runs every test.
 # Both create and reuse .venv and install what is missing.
 
 PYTHON ?= python3
@@ -7,10 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 TOOLS := .tools
 
-.PHONY: run node test lint format bench anvil clean help
+.PHONY: run node check-qt test lint format bench bench-gui bundle anvil clean help
 
 help:
-	@echo "make run    start ChainDeck (now: the embedded devnet node on http://127.0.0.1:8645)"
+	@echo "make run    start ChainDeck: the window with its embedded devnet"
+	@echo "make node   only the devnet node, in the foreground (http://127.0.0.1:8645)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff and the import-layer contracts"
 	@echo "make bench  node throughput benchmark (installs anvil from npm when npm is here)"
@@ -27,10 +28,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# Qt's xcb platform plugin needs these system libraries on Linux (not for offscreen use).
+QT_LIBS := libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libGL.so.1 libfontconfig.so.1 libdbus-1.so.3
+
+check-qt:
+	@if [ "$$(uname)" = Linux ] && [ "$${QT_QPA_PLATFORM:-xcb}" != offscreen ]; then \
+		missing=""; for lib in $(QT_LIBS); do \
+			ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+		if [ -n "$$missing" ]; then \
+			echo "error: Qt needs system libraries that are missing:$$missing"; \
+			echo "  Debian/Ubuntu: sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3"; \
+			echo "  (or run headless with QT_QPA_PLATFORM=offscreen)"; exit 1; fi; \
+		if [ -z "$${DISPLAY}$${WAYLAND_DISPLAY}" ]; then \
+			echo "error: no display (DISPLAY / WAYLAND_DISPLAY unset). Run it on a desktop, or try xvfb-run make run"; exit 1; fi; \
+	fi
+
+run: $(STAMP) check-qt
+	$(VENV)/bin/chaindeck gui
+
+node: $(STAMP)
 	$(VENV)/bin/chaindeck node
 
-node: run
 
 test: $(STAMP)
 	$(PY) -m pytest

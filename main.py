@@ -13,20 +13,21 @@ import os
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import gc  # noqa: E402
-import logging  # noqa: E402
-import multiprocessing  # noqa: E402
-import sys  # noqa: E402
-import traceback  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import TracebackType  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import multiprocessing
+import signal
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
 
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 log = logging.getLogger("chaindeck")
 STOP_LIMIT = 15.0
@@ -116,9 +117,11 @@ def report_error(message: str, detail: str = "") -> None:
     """The one notification path: log, status bar, dialog."""
     log.error("%s\n%s", message, detail)
     app = QApplication.instance()
-    window = next(
-        (w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow"), None
-    ) if app else None
+    window = (
+        next((w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow"), None)
+        if app
+        else None
+    )
     if window is not None:
         window.statusBar().showMessage(message, 15000)  # type: ignore[attr-defined]
         box = QMessageBox(QMessageBox.Icon.Critical, "ChainDeck", message, parent=window)
@@ -130,7 +133,9 @@ def install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
     def excepthook(
         kind: type[BaseException], value: BaseException, tb: TracebackType | None
     ) -> None:
-        report_error(f"Unexpected error: {value}", "".join(traceback.format_exception(kind, value, tb)))
+        report_error(
+            f"Unexpected error: {value}", "".join(traceback.format_exception(kind, value, tb))
+        )
 
     def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
@@ -146,7 +151,9 @@ def run_gui(options: Options) -> int:
 
     from widgets.theme import apply_theme
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ChainDeck")
     app.setOrganizationName("ChainDeck")
@@ -167,8 +174,11 @@ def run_gui(options: Options) -> int:
     closed = asyncio.Event()
     composition.window.closing.connect(closed.set)
     app.setQuitOnLastWindowClosed(False)  # we quit after the ordered shutdown below
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C in the terminal: same ordered shutdown
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, composition.window.close)
 
-    async def main() -> None:
+    async def main(composition: Composition) -> None:
         composition.window.show()
         starting = asyncio.create_task(composition.start(), name="start")
         await closed.wait()
@@ -179,7 +189,7 @@ def run_gui(options: Options) -> int:
         await composition.stop()
 
     with loop:
-        loop.run_until_complete(main())
+        loop.run_until_complete(main(composition))
     # Tear the widgets down while Python is still whole: left to interpreter finalisation,
     # PySide6 can crash the process on its way out.
     composition.window.deleteLater()

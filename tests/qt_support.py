@@ -83,6 +83,7 @@ def run(qtbot: QtBot, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
 def close_session_loop() -> Iterator[None]:
     yield
     if _loop is not None:
-        executor = _loop._default_executor  # qasync's QThreadExecutor: its threads are QThreads
+        # qasync's QThreadExecutor: QThreads left running abort the process at exit
+        executor = getattr(_loop, "_QEventLoop__default_executor", None)
         if executor is not None:
             executor.shutdown(wait=True)

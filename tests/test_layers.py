@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FORBIDDEN = {
     "backend": ("PySide6", "pyqtgraph", "qasync", "widgets", "app"),
-    "app": ("PySide6.QtWidgets", "PySide6.QtGui", "pyqtgraph", "widgets"),
+    "app": ("PySide6.QtWidgets", "PySide6.QtGui", "pyqtgraph", "widgets", "main"),
+    "widgets": ("backend", "main"),
 }
 
 
@@ -40,6 +41,10 @@ def test_backend_imports_no_qt_and_no_app() -> None:
 
 def test_app_imports_no_widgets_qtwidgets_qtgui_or_pyqtgraph() -> None:
     assert violations("app") == []
+
+
+def test_widgets_reach_nodes_only_through_app() -> None:
+    assert violations("widgets") == []
 
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:

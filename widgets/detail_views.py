@@ -96,7 +96,9 @@ class DetailView(QWidget):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, tx["hash"])
                 if column in (3, 4):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.transactions.setItem(row, column, item)
 
     def _open_row(self, row: int, _column: int) -> None:
@@ -185,7 +187,10 @@ class AddressView(DetailView):
             [
                 ("Address", data["address"]),
                 ("Balance", coins(data["balance"])),
-                ("Nonce", f"{data['nonce']} (next pending {data.get('pendingNonce', data['nonce'])})"),
+                (
+                    "Nonce",
+                    f"{data['nonce']} (next pending {data.get('pendingNonce', data['nonce'])})",
+                ),
             ]
         )
         txs = data.get("transactions", [])

@@ -100,7 +100,9 @@ class MainWindow(QMainWindow):
         self.wallets_panel.transactionOpened.connect(self.show_transaction)
         devnet.stateChanged.connect(self._devnet_state)
         devnet.crashed.connect(
-            lambda code, tail: self.crash.show_crash(f"The devnet node stopped (exit {code}).", tail)
+            lambda code, tail: self.crash.show_crash(
+                f"The devnet node stopped (exit {code}).", tail
+            )
         )
         devnet.failed.connect(
             lambda reason, tail: self.crash.show_crash(f"The devnet did not start: {reason}", tail)
@@ -134,7 +136,9 @@ class MainWindow(QMainWindow):
         self.send_action = self._action(go, "Se&nd…", self.open_send, "Ctrl+N")
         go.addSeparator()
         for i, name in enumerate(("Dashboard", "Explorer", "Wallets"), start=1):
-            self._action(go, name, lambda _c=False, i=i: self.tabs.setCurrentIndex(i - 1), f"Ctrl+{i}")
+            self._action(
+                go, name, lambda _c=False, i=i: self.tabs.setCurrentIndex(i - 1), f"Ctrl+{i}"
+            )
         node = bar.addMenu("&Node")
         self._action(node, "Devnet &settings…", self.open_settings, "Ctrl+,")
         self._action(node, "&Restart devnet", self._restart_devnet, "Ctrl+Shift+R")
@@ -144,7 +148,9 @@ class MainWindow(QMainWindow):
         themes = QActionGroup(self)
         current = self.db.get_setting("theme", "system")
         for name in THEMES:
-            action = self._action(view, name.capitalize(), lambda _c=False, n=name: self.set_theme(n))
+            action = self._action(
+                view, name.capitalize(), lambda _c=False, n=name: self.set_theme(n)
+            )
             action.setCheckable(True)
             action.setChecked(name == current)
             themes.addAction(action)
@@ -272,7 +278,7 @@ class MainWindow(QMainWindow):
         self.explorer_panel.stop()
         self.dashboard_panel.stop()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry()
         self.stop_timers()
         self.closing.emit()

@@ -43,7 +43,7 @@ def parse_amount(text: str, what: str, *, allow_zero: bool = False) -> Decimal:
 
 
 class SendDialog(QDialog):
-    sent = Signal(dict)
+    sent = Signal(object)
 
     def __init__(
         self, wallets: WalletService, parent: QWidget | None = None, sender: str | None = None
@@ -138,15 +138,21 @@ class SendDialog(QDialog):
         wallet = next(
             (w for w in self.wallets.wallets if w["address"] == self.sender.currentData()), None
         )
-        if wallet and amount is not None and fee is not None:
-            if Decimal(str(wallet["balance"])) < amount + fee:
-                found["amount"] = f"more than the balance, {coins(wallet['balance'])} with the fee"
+        if (
+            wallet
+            and amount is not None
+            and fee is not None
+            and Decimal(str(wallet["balance"])) < amount + fee
+        ):
+            found["amount"] = f"more than the balance, {coins(wallet['balance'])} with the fee"
         return found
 
     def validate(self) -> bool:
         found = self.problems()
         for name, label in self.errors.items():
-            shown = found.get(name) if name in self._touched or name not in ("to", "amount") else None
+            shown = (
+                found.get(name) if name in self._touched or name not in ("to", "amount") else None
+            )
             label.setText(shown or "")
             label.setVisible(bool(shown))
         self.send_button.setEnabled(not found)

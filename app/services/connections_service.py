@@ -35,7 +35,7 @@ def check_profile(name: str, url: str) -> str:
 
 
 class ConnectionsService(QObject):
-    profilesChanged = Signal(list)
+    profilesChanged = Signal(object)
 
     def __init__(self, db: AppDb, parent: QObject | None = None) -> None:
         super().__init__(parent)

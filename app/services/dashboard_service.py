@@ -19,7 +19,7 @@ BLOCK_SAMPLES = 2000
 
 
 class DashboardService(QObject):
-    figuresChanged = Signal(dict)
+    figuresChanged = Signal(object)
 
     def __init__(
         self,

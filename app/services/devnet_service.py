@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -107,7 +108,10 @@ class DevnetService(QObject):
         """A new chain: stop, remove the devnet's data, start."""
         async with self._lock:
             await self._stop()
-            await asyncio.get_running_loop().run_in_executor(
-                None, lambda: shutil.rmtree(self.paths.devnet, ignore_errors=True)
-            )
+            # A plain thread of our own: a big chain takes a while to delete, and the loop's
+            # default executor (QThreads under qasync) would outlive this call.
+            with ThreadPoolExecutor(1, thread_name_prefix="devnet-reset") as pool:
+                await asyncio.wrap_future(
+                    pool.submit(shutil.rmtree, self.paths.devnet, ignore_errors=True)
+                )
             return await self._start()

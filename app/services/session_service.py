@@ -64,6 +64,4 @@ class SessionService(QObject):
     async def _connect_devnet(self, ready: ReadyNode) -> None:
         if self.node.client is not None and self.node.client.url == ready.url.rstrip("/"):
             return
-        await self.node.connect_to(
-            NativeClient(ready.url, ready.username, ready.password), DEVNET
-        )
+        await self.node.connect_to(NativeClient(ready.url, ready.username, ready.password), DEVNET)

@@ -15,10 +15,10 @@ REFRESH_DELAY_MS = 250  # a burst of blocks costs one refresh
 
 
 class WalletService(QObject):
-    walletsChanged = Signal(list)
+    walletsChanged = Signal(object)
     walletsFailed = Signal(str)
-    transactionSent = Signal(dict)
-    transactionConfirmed = Signal(dict)
+    transactionSent = Signal(object)
+    transactionConfirmed = Signal(object)
 
     def __init__(self, node: NodeService, parent: QObject | None = None) -> None:
         super().__init__(parent)
