@@ -77,3 +77,6 @@ bench: $(STAMP) anvil
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis
+
+bench-gui: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/gui_feed.py

@@ -154,6 +154,7 @@ def run_gui(options: Options) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line a request otherwise
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ChainDeck")
     app.setOrganizationName("ChainDeck")
