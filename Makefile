@@ -28,16 +28,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Qt's xcb platform plugin needs these system libraries on Linux (not for offscreen use).
-QT_LIBS := libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libGL.so.1 libfontconfig.so.1 libdbus-1.so.3
+# Qt's xcb platform plugin needs system libraries on Linux (not for offscreen use). Ask the
+# plugin itself what it cannot find, rather than keeping a list that goes stale.
+QT_DEBIAN := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
 
-check-qt:
+check-qt: $(STAMP)
 	@if [ "$$(uname)" = Linux ] && [ "$${QT_QPA_PLATFORM:-xcb}" != offscreen ]; then \
-		missing=""; for lib in $(QT_LIBS); do \
-			ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+		plugin=$$($(PY) -c 'import PySide6, pathlib; print(next(pathlib.Path(PySide6.__file__).parent.rglob("libqxcb.so")))'); \
+		missing=$$(ldd "$$plugin" | awk '/not found/ {print $$1}' | sort -u | tr '\n' ' '); \
 		if [ -n "$$missing" ]; then \
-			echo "error: Qt needs system libraries that are missing:$$missing"; \
-			echo "  Debian/Ubuntu: sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3"; \
+			echo "error: Qt's window system plugin needs libraries that are missing: $$missing"; \
+			echo "  Debian/Ubuntu: sudo apt-get install $(QT_DEBIAN)"; \
 			echo "  (or run headless with QT_QPA_PLATFORM=offscreen)"; exit 1; fi; \
 		if [ -z "$${DISPLAY}$${WAYLAND_DISPLAY}" ]; then \
 			echo "error: no display (DISPLAY / WAYLAND_DISPLAY unset). Run it on a desktop, or try xvfb-run make run"; exit 1; fi; \

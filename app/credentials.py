@@ -11,7 +11,7 @@ SERVICE = "chaindeck"
 
 
 class CredentialError(Exception):
-    pass
+    """The OS keyring refused; the message says what to install or unlock."""
 
 
 def _key(profile: str) -> str:

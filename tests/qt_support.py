@@ -5,6 +5,7 @@ a test leaves no asyncio task and no active QTimer behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
@@ -21,11 +22,9 @@ def active_timers() -> list[QTimer]:
     found = []
     for obj in gc.get_objects():
         if issubclass(type(obj), QTimer):
-            try:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: its C++ side is gone
                 if obj.isActive():
                     found.append(obj)
-            except RuntimeError:  # its C++ side is gone
-                pass
     return found
 
 

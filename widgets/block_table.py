@@ -5,43 +5,34 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 
 from widgets.format import age, short_hash, size
+from widgets.table_model import Index, RowTableModel
 
 COLUMNS = ("Height", "Age", "Hash", "Txs", "Producer", "Size")
 ROW_CAP = 20_000  # rows kept in memory; older ones are paged in again when scrolled to
-Index = QModelIndex | QPersistentModelIndex
 
 
-class BlockTableModel(QAbstractTableModel):
+class BlockTableModel(RowTableModel):
+    columns = COLUMNS
     moreWanted = Signal(int)  # the lowest height shown: fetch the page below it
 
     def __init__(self, row_cap: int = ROW_CAP) -> None:
         super().__init__()
         self.row_cap = row_cap
-        self.blocks: list[dict[str, Any]] = []
         self.loading = False
         self._now = time.time()
 
-    # -- Qt model ----------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.blocks)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """Newest first."""
+        return self.rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        block = self.blocks[index.row()]
+        block = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
@@ -67,9 +58,9 @@ class BlockTableModel(QAbstractTableModel):
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         return (
             not parent.isValid()
-            and bool(self.blocks)
+            and bool(self.rows)
             and self.lowest > 0
-            and len(self.blocks) < self.row_cap
+            and len(self.rows) < self.row_cap
             and not self.loading
         )
 
@@ -81,16 +72,16 @@ class BlockTableModel(QAbstractTableModel):
     # -- feeding -----------------------------------------------------------------------------
     @property
     def highest(self) -> int:
-        return int(self.blocks[0]["height"]) if self.blocks else -1
+        return int(self.rows[0]["height"]) if self.rows else -1
 
     @property
     def lowest(self) -> int:
-        return int(self.blocks[-1]["height"]) if self.blocks else -1
+        return int(self.rows[-1]["height"]) if self.rows else -1
 
     def reset(self, blocks: list[dict[str, Any]]) -> None:
         """Show this page (newest first) and nothing else."""
         self.beginResetModel()
-        self.blocks = sorted(blocks, key=lambda b: -int(b["height"]))[: self.row_cap]
+        self.rows = sorted(blocks, key=lambda b: -int(b["height"]))[: self.row_cap]
         self.loading = False
         self.endResetModel()
 
@@ -102,12 +93,12 @@ class BlockTableModel(QAbstractTableModel):
         if not fresh:
             return
         self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
-        self.blocks[0:0] = fresh
+        self.rows[0:0] = fresh
         self.endInsertRows()
-        excess = len(self.blocks) - self.row_cap
+        excess = len(self.rows) - self.row_cap
         if excess > 0:
-            self.beginRemoveRows(QModelIndex(), self.row_cap, len(self.blocks) - 1)
-            del self.blocks[self.row_cap :]
+            self.beginRemoveRows(QModelIndex(), self.row_cap, len(self.rows) - 1)
+            del self.rows[self.row_cap :]
             self.endRemoveRows()
 
     def add_older(self, blocks: list[dict[str, Any]]) -> None:
@@ -116,16 +107,16 @@ class BlockTableModel(QAbstractTableModel):
         low = self.lowest
         unique = {int(b["height"]): b for b in blocks if int(b["height"]) < low}
         older = [unique[h] for h in sorted(unique, reverse=True)]
-        room = self.row_cap - len(self.blocks)
+        room = self.row_cap - len(self.rows)
         older = older[: max(0, room)]
         if not older:
             return
-        first = len(self.blocks)
+        first = len(self.rows)
         self.beginInsertRows(QModelIndex(), first, first + len(older) - 1)
-        self.blocks.extend(older)
+        self.rows.extend(older)
         self.endInsertRows()
 
     def refresh_ages(self) -> None:
         self._now = time.time()
-        if self.blocks:
-            self.dataChanged.emit(self.index(0, 1), self.index(len(self.blocks) - 1, 1))
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self.rows) - 1, 1))

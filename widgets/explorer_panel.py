@@ -38,6 +38,7 @@ class ExplorerPanel(QWidget):
         self.model = BlockTableModel()
         self._pending: list[dict[str, Any]] = []
         self.repaints = 0
+        self._reloading = False
 
         self.search = QLineEdit()
         self.search.setPlaceholderText(
@@ -158,11 +159,16 @@ class ExplorerPanel(QWidget):
         await self.reload()
 
     async def reload(self) -> None:
+        if self._reloading:
+            return  # a first page is already on its way
+        self._reloading = True
         try:
             blocks = await self.explorer.blocks(0, PAGE)
         except NodeError as exc:
             self.show_message(exc.message)
             return
+        finally:
+            self._reloading = False
         self._pending.clear()
         self.model.reset(blocks)
 

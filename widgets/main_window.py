@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.clients.errors import NodeError
 from app.jobs.embedded_node import DevnetSettings
 from app.services.connections_service import DEVNET, ConnectionsService
 from app.services.dashboard_service import DashboardService
@@ -231,8 +232,6 @@ class MainWindow(QMainWindow):
     async def _mine(self) -> None:
         if self.node.client is None:
             return
-        from app.clients.errors import NodeError
-
         try:
             await self.node.client.mine(1)
         except NodeError as exc:

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from widgets.format import coins
+from widgets.table_model import Index, RowTableModel
 
 COLUMNS = ("Label", "Address", "Balance", "Nonce")
-Index = QModelIndex | QPersistentModelIndex
 
 
-class WalletTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.wallets: list[dict[str, Any]] = []
+class WalletTableModel(RowTableModel):
+    columns = COLUMNS
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.wallets)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    @property
+    def wallets(self) -> list[dict[str, Any]]:
+        return self.rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -51,10 +40,10 @@ class WalletTableModel(QAbstractTableModel):
         """Update in place when the same wallets changed figures (the selection stays put)."""
         same = [w["address"] for w in wallets] == [w["address"] for w in self.wallets]
         if same:
-            self.wallets = wallets
+            self.rows = wallets
             if wallets:
                 self.dataChanged.emit(self.index(0, 2), self.index(len(wallets) - 1, 3))
             return
         self.beginResetModel()
-        self.wallets = wallets
+        self.rows = wallets
         self.endResetModel()

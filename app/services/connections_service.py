@@ -17,7 +17,7 @@ DEVNET = "Embedded devnet"
 
 
 class ProfileError(Exception):
-    pass
+    """A connection profile the user must correct; the message names the field."""
 
 
 def check_profile(name: str, url: str) -> str:

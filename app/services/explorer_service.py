@@ -26,7 +26,7 @@ class Found:
 
 
 class SearchError(Exception):
-    pass
+    """The search text matches nothing, or is no kind of reference; for the user."""
 
 
 class ExplorerService(QObject):

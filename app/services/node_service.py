@@ -151,7 +151,7 @@ class NodeService(QObject):
             try:
                 await client.health()
             except NodeError:
-                pass
+                pass  # the subscription reports a lost node; latency just skips a sample
             else:
                 self.latency_ms = (time.perf_counter() - started) * 1000
                 self.latencyChanged.emit(self.latency_ms)

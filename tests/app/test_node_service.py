@@ -53,10 +53,7 @@ def test_connects_receives_blocks_loses_node_and_backfills_after_restart(
         # The node comes back with blocks the service never saw over the socket.
         node = NodeProcess(tmp_path / "chain", "--port", str(port)).start()
         mine(node, 4)
-        with qtbot.waitSignal(
-            service.connectionChanged, check_params_cb=lambda s, _d: s == "live", timeout=20000
-        ):
-            pass
+        qtbot.waitUntil(lambda: service.state == "live", timeout=20000)
         qtbot.waitUntil(lambda: service.height == 7, timeout=10000)
         assert received == [1, 2, 3, 4, 5, 6, 7]  # each once, in order
         assert states.index("lost") < len(states) - 1

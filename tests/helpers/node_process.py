@@ -49,7 +49,8 @@ class NodeProcess:
             self.command(),
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            env={**os.environ, **(self.env or {})},
+            # The node's parent watchdog: a test or benchmark that dies never leaves a node.
+            env={**os.environ, "CHAINDECK_PARENT_PID": str(os.getpid()), **(self.env or {})},
             start_new_session=True,
         )
         line = self._read_line(timeout)
