@@ -15,6 +15,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff and the import-layer contracts"
 	@echo "make bench  node throughput benchmark (installs anvil from npm when npm is here)"
+	@echo "make bundle the one-folder installer bundle: dist/chaindeck/chaindeck"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -77,8 +78,17 @@ anvil:
 bench: $(STAMP) anvil
 	$(PY) tests/bench/node_throughput.py
 
+# One-folder bundle (PyInstaller): dist/chaindeck/chaindeck opens the window, and
+# `dist/chaindeck/chaindeck node` runs the node. Copy or archive the whole folder.
+BUNDLE_DIST ?= dist
+BUNDLE_WORK ?= build/pyinstaller
+bundle: $(STAMP)
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath $(BUNDLE_DIST) \
+		--workpath $(BUNDLE_WORK) packaging/chaindeck.spec
+	@echo "bundle: $(BUNDLE_DIST)/chaindeck/chaindeck ($$(du -sh $(BUNDLE_DIST)/chaindeck | cut -f1))"
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis build dist
 
 bench-gui: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/gui_feed.py

@@ -24,18 +24,21 @@ class NodeProcess:
         *args: str,
         operator: tuple[str, str] | None = OPERATOR,
         env: dict[str, str] | None = None,
+        launcher: list[str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.args = list(args)
         self.operator = operator
         self.env = env
+        # How `chaindeck` is run: from source by default, or a bundle's executable.
+        self.launcher = launcher or [sys.executable, "-m", "app"]
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready: dict[str, Any] = {}
         self.url = ""
         self.stderr_path: Path | None = None
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "app", "node", "--port", "0"]
+        cmd = [*self.launcher, "node", "--port", "0"]
         cmd += ["--data-dir", str(self.data_dir)] if self.data_dir else ["--ephemeral"]
         if self.operator:
             cmd += ["--operator", ":".join(self.operator)]
