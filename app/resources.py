@@ -28,3 +28,10 @@ def node_command() -> list[str]:
     if frozen():
         return [sys.executable, "node"]
     return [sys.executable, "-m", "app", "node"]
+
+
+def pytest_command() -> list[str]:
+    """How to run pytest with this installation (frozen: the executable's hidden `pytest`)."""
+    if frozen():
+        return [sys.executable, "pytest"]
+    return [sys.executable, "-m", "pytest"]

@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("gui", help="the desktop app (chaindeck gui --help)", add_help=False)
     commands.add_parser("node", help="run a node in the foreground", add_help=False)
+    commands.add_parser("test", help="run a test suite against a node", add_help=False)
     if argv and argv[0] == "gui":
         from app.cli.gui_command import run_gui
 
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli.node_command import run_node
 
         return run_node(argv[1:])
+    if argv and argv[0] == "test":
+        from app.cli.test_command import run_test
+
+        return run_test(argv[1:])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -20,19 +20,21 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 async def spawn(
-    command: list[str], env: dict[str, str] | None = None
+    command: list[str], env: dict[str, str] | None = None, **options: Any
 ) -> asyncio.subprocess.Process:
     """A child in a new session (a Ctrl+C in our terminal is ours to handle, and the whole group
     can be signalled), told to stop when we die: Linux parent-death signal, plus our pid in the
     environment for the child's own watchdog everywhere else (and after a kill -9 of us)."""
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {
+        "stdin": asyncio.subprocess.DEVNULL,
+        "stdout": asyncio.subprocess.PIPE,
+        "stderr": asyncio.subprocess.PIPE,
+        **options,  # pass_fds, cwd, other stdout/stderr
+    }
     if sys.platform.startswith("linux"):
         extra["preexec_fn"] = _die_with_parent
     return await asyncio.create_subprocess_exec(
         *command,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {}), PARENT_ENV: str(os.getpid())},
         start_new_session=True,
         **extra,

@@ -1,0 +1,33 @@
+"""Counting a test run's results, the same way in the CLI, the store and the Tests panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "n/a")
+
+
+class RunTally:
+    def __init__(self) -> None:
+        self.total = 0
+        self.counts = dict.fromkeys(OUTCOMES, 0)
+
+    def collected(self, nodeids: list[str]) -> None:
+        self.total = len(nodeids)
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.counts[result["outcome"]] += 1
+        self.total = max(self.total, self.done)  # collection errors arrive uncounted
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def all_passed(self) -> bool:
+        ran = self.counts["passed"]
+        return ran > 0 and not self.counts["failed"] and not self.counts["error"]
+
+    def summary(self) -> str:
+        parts = [f"{n} {name}" for name, n in self.counts.items() if n]
+        return ", ".join(parts) if parts else "no tests ran"
