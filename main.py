@@ -64,8 +64,10 @@ class Composition:
         from app.services.explorer_service import ExplorerService
         from app.services.node_service import NodeService
         from app.services.session_service import SessionService
+        from app.services.test_run_service import TestRunService
         from app.services.wallet_service import WalletService
         from app.storage.app_db import AppDb
+        from app.storage.test_runs import TestRunStore
         from widgets.main_window import MainWindow
 
         self.options = options
@@ -82,6 +84,9 @@ class Composition:
         self.wallets = WalletService(self.node)
         self.explorer = ExplorerService(self.node)
         self.dashboard = DashboardService(self.node, lambda: self.devnet.pid)
+        self.tests = TestRunService(
+            TestRunStore(self.db), self.paths.logs, self.node, self.connections
+        )
         self.window = MainWindow(
             db=self.db,
             node=self.node,
@@ -91,11 +96,13 @@ class Composition:
             wallets=self.wallets,
             explorer=self.explorer,
             dashboard=self.dashboard,
+            tests=self.tests,
         )
 
     async def start(self) -> None:
         """Inside the running loop, after the window is up."""
         self.dashboard.start()
+        await self.window.tests_panel.reload_history()
         if self.options.profile:
             await self.session.use_profile(self.options.profile)
         elif self.options.embedded:
@@ -105,7 +112,8 @@ class Composition:
         """Jobs, then subscriptions, then the embedded node; each bounded in time."""
         self.window.stop_timers()
         self.dashboard.stop()
-        for step in (self.session.stop, self.wallets.stop, self.node.stop, self.devnet.stop):
+        steps = (self.tests.stop, self.session.stop, self.wallets.stop, self.node.stop)
+        for step in (*steps, self.devnet.stop):
             try:
                 await asyncio.wait_for(step(), STOP_LIMIT)
             except TimeoutError:
@@ -205,6 +213,10 @@ def entry(argv: list[str] | None = None) -> int:
     any other `chaindeck` command (`node`, `--version`, ...) when one is named."""
     multiprocessing.freeze_support()  # the bundle's node spawns verifier processes through us
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "pytest":  # test runs of the bundle (app/resources.pytest_command)
+        import pytest
+
+        return int(pytest.main(argv[1:]))
     if argv and argv[0] == "gui":
         argv = argv[1:]
     elif argv and (argv[0] in CLI_COMMANDS or argv[0] in ("--version", "-h", "--help")):

@@ -27,6 +27,7 @@ from app.services.devnet_service import DevnetService
 from app.services.explorer_service import ExplorerService
 from app.services.node_service import NodeService
 from app.services.session_service import SessionService
+from app.services.test_run_service import TestRunService
 from app.services.wallet_service import WalletService
 from app.storage.app_db import AppDb
 from widgets.connections_dialog import ConnectionsDialog
@@ -35,6 +36,7 @@ from widgets.dashboard_panel import DashboardPanel
 from widgets.explorer_panel import ExplorerPanel
 from widgets.node_settings_dialog import NodeSettingsDialog
 from widgets.status_bar import ConnectionStatus
+from widgets.tests_panel import TestsPanel
 from widgets.theme import THEMES, apply_theme
 from widgets.wallets_panel import WalletsPanel
 
@@ -53,6 +55,7 @@ class MainWindow(QMainWindow):
         wallets: WalletService,
         explorer: ExplorerService,
         dashboard: DashboardService,
+        tests: TestRunService,
     ) -> None:
         super().__init__()
         self.db = db
@@ -66,10 +69,12 @@ class MainWindow(QMainWindow):
         self.dashboard_panel = DashboardPanel(dashboard)
         self.explorer_panel = ExplorerPanel(node, explorer)
         self.wallets_panel = WalletsPanel(wallets)
+        self.tests_panel = TestsPanel(tests)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dashboard_panel, "Dashboard")
         self.tabs.addTab(self.explorer_panel, "Explorer")
         self.tabs.addTab(self.wallets_panel, "Wallets")
+        self.tabs.addTab(self.tests_panel, "Tests")
         self.crash = CrashBanner()
         self.crash.restart.clicked.connect(self._restart_devnet)
         central = QWidget()
@@ -136,7 +141,7 @@ class MainWindow(QMainWindow):
         self.search_action = self._action(go, "&Search…", self.focus_search, ["Ctrl+K", "Ctrl+F"])
         self.send_action = self._action(go, "Se&nd…", self.open_send, "Ctrl+N")
         go.addSeparator()
-        for i, name in enumerate(("Dashboard", "Explorer", "Wallets"), start=1):
+        for i, name in enumerate(("Dashboard", "Explorer", "Wallets", "Tests"), start=1):
             self._action(
                 go, name, lambda _c=False, i=i: self.tabs.setCurrentIndex(i - 1), f"Ctrl+{i}"
             )
