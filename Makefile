@@ -53,7 +53,8 @@ node: $(STAMP)
 	$(VENV)/bin/chaindeck node
 
 
-test: $(STAMP)
+# anvil (npm) for the Ethereum test-run checks; they skip, saying why, without npm.
+test: $(STAMP) anvil
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from backend.chain.units import COIN
-from tests.helpers.node_process import NodeProcess
+from tests.helpers.node_process import OPERATOR, NodeProcess
 from tests.helpers.wallet import TestWallet, fund, wait_confirmed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +103,23 @@ def test_node_serves_and_verifies_signed_transfers(bundled_node: NodeProcess) ->
         wait_confirmed(client, accepted[-1])
         balance = client.get(f"/api/v1/wallets/{PAYEE}/balance").json()
     assert balance["balance"] == 2.0
+
+
+def test_test_runs_work_from_the_bundle(
+    bundle: Path, bundled_node: NodeProcess, tmp_path: Path
+) -> None:
+    env = isolated_env(tmp_path)
+    env.update(CHAINDECK_TARGET_USER=OPERATOR[0], CHAINDECK_TARGET_PASSWORD=OPERATOR[1])
+    done = subprocess.run(
+        [str(bundle), "test", bundled_node.url, "--suite", "e2e", "--json", "report.json"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed: 3 passed" in done.stdout
 
 
 def listening_port(process: psutil.Process) -> int | None:
