@@ -118,6 +118,10 @@ class TestsPanel(QWidget):
         self.compare_button.clicked.connect(self.compare)
         self.rate_plot = pg.PlotWidget()
         self.rate_plot.setTitle("Pass rate by run")
+        self.rate_plot.setBackground(None)  # the theme's, like the rest of the panel
+        self.rate_plot.setLabel("bottom", "run (oldest → newest)")
+        for axis in ("left", "bottom"):
+            self.rate_plot.getAxis(axis).enableAutoSIPrefix(False)
         self.rate_plot.setLabel("left", "%")
         self.rate_plot.setMenuEnabled(False)
         self.rate_plot.setMouseEnabled(x=False, y=False)
@@ -371,6 +375,7 @@ class TestsPanel(QWidget):
         rated = [(r["id"], pass_rate(r)) for r in reversed(self.history)]
         points = [(i, rate) for i, (_id, rate) in enumerate(rated) if rate is not None]
         self.rate_curve.setData([p[0] for p in points], [p[1] for p in points])
+        self.rate_plot.setXRange(-0.5, max(len(rated), 5) - 0.5, padding=0)
 
     def _selected_runs(self) -> list[int]:
         rows = sorted({i.row() for i in self.history_table.selectedIndexes()})
