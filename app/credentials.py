@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import keyring
 import keyring.errors
@@ -33,6 +34,11 @@ def load_password(profile: str) -> str | None:
         return keyring.get_password(SERVICE, _key(profile))
     except keyring.errors.KeyringError:
         return None
+
+
+def profile_password(profile: dict[str, Any]) -> str | None:
+    """A saved connection's operator password: only profiles with a username keep one."""
+    return load_password(profile["name"]) if profile.get("username") else None
 
 
 def forget_password(profile: str) -> None:

@@ -24,14 +24,14 @@ def resolve_target(text: str, kind: str | None, data_dir: Path | None = None) ->
     profile = _profile(text, data_dir)
     if profile is None:
         raise TargetError(f"{text!r} is neither a node URL (http://host:port) nor a saved profile")
-    from app.credentials import load_password
+    from app.credentials import profile_password
 
     return RunTarget(
         profile["url"],
         kind or (profile.get("kind") or None),
         text,
         profile.get("username") or user,
-        load_password(text) if profile.get("username") else password,
+        profile_password(profile) if profile.get("username") else password,
     )
 
 

@@ -49,7 +49,7 @@ class ConnectionsService(QObject):
         profile = self.profile(name)
         if profile is None:
             raise ProfileError(f"no saved connection named “{name}”")
-        password = credentials.load_password(name) if profile.get("username") else None
+        password = credentials.profile_password(profile)
         return NativeClient(profile["url"], profile.get("username") or None, password)
 
     async def save(self, name: str, url: str, username: str, password: str) -> None:

@@ -82,7 +82,7 @@ class TestRunService(QObject):
         profile = self.connections.profile(name)
         if profile is None:
             raise TestRunError(f"no saved connection named “{name}”")
-        password = credentials.load_password(name) if profile.get("username") else None
+        password = credentials.profile_password(profile)
         kind = profile.get("kind") or None
         return RunTarget(profile["url"], kind, name, profile.get("username") or None, password)
 

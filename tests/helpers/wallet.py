@@ -1,65 +1,20 @@
-"""A signing client as third parties write one: keys, nonces and JSON exactly as the spec says."""
+"""Test helpers that talk to a node as a third-party client does: signing, funding, waiting."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from typing import Any
 
 import httpx
 
-from backend.chain.crypto import Keypair
-from backend.chain.units import COIN
+from app.suites.signing import Signer
 
 
-class TestWallet:
+class TestWallet(Signer):
+    """The shipped suites' signer (written from node-api.md alone, no backend code), so the
+    project's tests and the conformance suite sign the same independent way."""
+
     __test__ = False  # a helper, not a pytest class
-
-    def __init__(self, chain_id: str, seed: bytes | None = None) -> None:
-        self.key = Keypair(seed or os.urandom(32))
-        self.chain_id = chain_id
-        self.nonce = 0
-
-    @property
-    def address(self) -> str:
-        return self.key.address
-
-    def sign(
-        self,
-        to: str,
-        amount_units: int,
-        *,
-        fee_units: int = 10_000,
-        nonce: int | None = None,
-        memo: str = "",
-    ) -> dict[str, Any]:
-        if nonce is None:
-            nonce, self.nonce = self.nonce, self.nonce + 1
-        message = json.dumps(
-            {
-                "chainId": self.chain_id,
-                "from": self.address,
-                "to": to,
-                "amount": amount_units,
-                "fee": fee_units,
-                "nonce": nonce,
-                "memo": memo,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
-        return {
-            "chainId": self.chain_id,
-            "from": self.address,
-            "to": to,
-            "amount": amount_units / COIN,
-            "fee": fee_units / COIN,
-            "nonce": nonce,
-            "memo": memo,
-            "publicKey": self.key.public_key.hex(),
-            "signature": self.key.sign(message).hex(),
-        }
 
 
 def fund(

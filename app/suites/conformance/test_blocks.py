@@ -38,8 +38,9 @@ def test_block_list_is_newest_first_summaries(node: NodeApi) -> None:
 
 def test_block_list_pages_with_offset(node: NodeApi) -> None:
     first = node.get("/api/v1/blocks", limit=2).json()
-    if len(first) < 2:
-        pytest.skip("the chain is too short to page")
+    if len(first) < 2:  # a new chain: make one more block (skips without operator credentials)
+        node.mine(1)
+        first = node.get("/api/v1/blocks", limit=2).json()
     second = node.get("/api/v1/blocks", limit=2, offset=1).json()
     assert second[0]["height"] == first[1]["height"]
 
