@@ -27,18 +27,22 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--ephemeral", action="store_true", help="keep the chain in a temporary dir, gone at exit"
     )
+    # None marks "not given": a follower takes these from its producer and refuses them.
     parser.add_argument(
         "--block-time",
         type=float,
-        default=0.0,
         metavar="S",
         help="0 (default): seal as soon as transactions wait; S > 0: seal every S seconds",
     )
-    parser.add_argument("--accounts", type=int, default=10, help="dev wallets at genesis (10)")
-    parser.add_argument("--balance", default="1000", help="coins for each dev wallet (1000)")
+    parser.add_argument("--accounts", type=int, help="dev wallets at genesis (10)")
+    parser.add_argument("--balance", help="coins for each dev wallet (1000)")
     parser.add_argument("--chain-id", metavar="ID", help="chain id (a new chain: chaindeck-devnet)")
+    parser.add_argument("--difficulty", type=int, metavar="BITS", help="proof-of-work bits (0)")
     parser.add_argument(
-        "--difficulty", type=int, default=0, metavar="BITS", help="proof-of-work bits (0: none)"
+        "--peer",
+        metavar="URL",
+        help="follow the producer at URL: replicate and verify its chain, serve reads, forward "
+        "transactions (the chain's settings come from it)",
     )
     parser.add_argument(
         "--operator",
@@ -50,7 +54,27 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+CHAIN_OPTIONS = {
+    "block_time": 0.0,
+    "accounts": 10,
+    "balance": "1000",
+    "chain_id": None,
+    "difficulty": 0,
+}
+
+
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> NodeConfig:
+    peer = args.peer
+    for name, default in CHAIN_OPTIONS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif peer:
+            option = "--" + name.replace("_", "-")
+            parser.error(f"{option} does not apply with --peer: a follower takes the producer's")
+    if peer is not None:
+        peer = peer.rstrip("/")
+        if not peer.startswith(("http://", "https://")) or "/" in peer.split("://", 1)[1]:
+            parser.error("--peer must be a node's base URL, like http://127.0.0.1:8645")
     if not 0 <= args.port <= 65535:
         parser.error("--port must be from 0 to 65535")
     if args.block_time < 0 or args.block_time != args.block_time:
@@ -83,6 +107,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         balance_units=balance,
         chain_id=args.chain_id,
         difficulty=args.difficulty,
+        peer=peer,
         operator_user=user,
         operator_password=password,
         private=args.private,

@@ -22,6 +22,7 @@ from backend.api.context import ApiContext
 from backend.api.metrics import NodeMetrics
 from backend.api.ws_hub import Hub
 from backend.node.config import NodeConfig
+from backend.node.follower import Follower, FollowError
 from backend.node.node import Node
 from backend.storage.chain_store import StoreError
 
@@ -96,17 +97,20 @@ async def serve(config: NodeConfig) -> int:
             file=sys.stderr,
         )
         return 2
-    node = Node(config)
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    user, password = resolve_operator(
+        config.data_dir, config.operator_user, config.operator_password
+    )
+    node = Follower(config, (user, password)) if config.peer else Node(config)
+    url = _public_url(config.host, sock.getsockname()[1])
+    node.url = url
     try:
         await node.start()
-    except StoreError as exc:
+    except (StoreError, FollowError) as exc:
         print(f"chaindeck node: {exc}", file=sys.stderr)
         sock.close()
         await node.stop()
         return 2
-    user, password = resolve_operator(
-        config.data_dir, config.operator_user, config.operator_password
-    )
     secret = token_secret(config.data_dir)
     auth = Auth(user, password, secret, private=config.private)
     hub = Hub(node.status, queue_limit=config.ws_queue)
@@ -126,7 +130,6 @@ async def serve(config: NodeConfig) -> int:
             server_header=False,
         )
     )
-    url = _public_url(config.host, sock.getsockname()[1])
     hub.start()
     announcer = asyncio.create_task(_announce_when_started(server, node, url))
     watchdog = asyncio.create_task(_stop_when_parent_dies(server))
@@ -151,6 +154,8 @@ def run(config: NodeConfig) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # A follower polls its producer every second: httpx's per-request lines would drown the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     temp: Path | None = None
     if config.ephemeral:
         temp = Path(tempfile.mkdtemp(prefix="chaindeck-node-"))

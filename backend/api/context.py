@@ -12,6 +12,9 @@ from backend.api.ws_hub import Hub
 from backend.chain.mempool import Rejected
 from backend.chain.transaction import Transaction
 from backend.node.node import Node
+from backend.node.peers import PRODUCER_KEY_HEADER, parse_follower_header
+
+Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(slots=True)
@@ -40,6 +43,18 @@ class ApiContext:
         out["blockHeight"] = None
         out["blockHash"] = None
         return self.label_tx(out)
+
+    def health(self, follower: str | None) -> tuple[int, dict[str, Any], Headers]:
+        """`/health`, which is also a follower's heartbeat: it names itself in a header and
+        learns the key that signs the blocks it will check."""
+        if follower is not None:
+            parsed = parse_follower_header(follower)
+            if parsed is not None:
+                self.node.peers.saw(parsed[0], "follower", parsed[1])
+        status, body = self.node.health()
+        key = self.node.producer_public_key
+        headers = [(PRODUCER_KEY_HEADER.encode(), key.hex().encode())] if key else []
+        return status, body, headers
 
     def on_transactions(self, txs: list[Transaction]) -> None:
         if self.hub.wants("transactions"):

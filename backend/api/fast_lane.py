@@ -17,9 +17,12 @@ import orjson
 from backend.api.context import ApiContext
 from backend.api.routes.chain import blocks_page
 from backend.api.routes.transactions import submit_batch, submit_raw
+from backend.node.peers import FOLLOWER_HEADER
 
-# (status, body) or None to let FastAPI handle the request.
-Answer = tuple[int, bytes] | None
+_FOLLOWER = FOLLOWER_HEADER.encode()
+
+# (status, body, extra headers) or None to let FastAPI handle the request.
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]] | None
 ReadBody = Callable[[], Awaitable[bytes]]
 Handler = Callable[[dict, ReadBody], Awaitable[Answer]]
 
@@ -37,22 +40,18 @@ def build_fast_lane(ctx: ApiContext) -> dict[tuple[str, str], Handler]:
     node = ctx.node
 
     async def raw(scope: dict, read_body: ReadBody) -> Answer:
-        return 201, orjson.dumps(await submit_raw(ctx, await read_body()))
+        return 201, orjson.dumps(await submit_raw(ctx, await read_body())), []
 
     async def batch(scope: dict, read_body: ReadBody) -> Answer:
-        return 200, orjson.dumps(await submit_batch(ctx, await read_body()))
+        return 200, orjson.dumps(await submit_batch(ctx, await read_body())), []
 
     async def status(scope: dict, read_body: ReadBody) -> Answer:
-        return 200, orjson.dumps(node.status())
+        return 200, orjson.dumps(node.status()), []
 
     async def health(scope: dict, read_body: ReadBody) -> Answer:
-        body = {
-            "status": "ok",
-            "height": node.head.height,
-            "role": node.role,
-            "version": node.version,
-        }
-        return 200, orjson.dumps(body)
+        follower = next((v for k, v in scope["headers"] if k == _FOLLOWER), None)
+        status, body, headers = ctx.health(follower.decode("latin-1") if follower else None)
+        return status, orjson.dumps(body), headers
 
     async def blocks(scope: dict, read_body: ReadBody) -> Answer:
         limit, offset = 10, 0
@@ -67,7 +66,7 @@ def build_fast_lane(ctx: ApiContext) -> dict[tuple[str, str], Handler]:
                 return None
         if not 1 <= limit <= 100:
             return None
-        return 200, orjson.dumps(await blocks_page(ctx, limit, offset))
+        return 200, orjson.dumps(await blocks_page(ctx, limit, offset)), []
 
     handlers: dict[str, Handler] = {
         "/api/v1/transactions/raw": raw,

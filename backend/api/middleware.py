@@ -122,7 +122,7 @@ class NodeMiddleware:
             answer = await handler(scope, read_body)
             if answer is None:
                 return False
-            status, body = answer
+            status, body, extra = answer
         except ApiError as exc:
             status, body = exc.status, error_body(exc.status, exc.code, exc.message, exc.errors)
             extra = [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]

@@ -131,6 +131,16 @@ class Mempool:
         if not queue.txs:
             del self._senders[tx.sender]
 
+    def holds(self, sender: str, nonce: int) -> bool:
+        queue = self._senders.get(sender)
+        return queue is not None and nonce in queue.txs
+
+    def stale(self, sender: str) -> list[Transaction]:
+        """Pending transactions of `sender` whose nonce a block has since used."""
+        queue = self._senders.get(sender)
+        used = self.ledger.nonce(sender)
+        return [tx for nonce, tx in queue.txs.items() if nonce < used] if queue else []
+
     def take(self, limit: int) -> list[Transaction]:
         """Pop up to `limit` ready transactions for a block; they stay pending until `confirm`."""
         count = min(limit, len(self._ready))

@@ -20,6 +20,7 @@ from backend.chain.mempool import Mempool, Rejected
 from backend.chain.transaction import Transaction, sign_transfer
 from backend.node.config import DEFAULT_CHAIN_ID, NodeConfig
 from backend.node.group_commit import GroupCommitter
+from backend.node.peers import PeerBook
 from backend.node.verifier import ProcessVerifier
 from backend.node.wallets import WalletBook
 from backend.storage.chain_store import ChainStore, StoreError
@@ -59,6 +60,8 @@ class Node:
         self.config = config
         self.version = __version__
         self.role = "producer"
+        self.url = ""  # the URL it serves, set by the server once bound
+        self.peers = PeerBook()
         self.started_at = time.monotonic()
         self.ledger = Ledger()
         self.mempool = Mempool(self.ledger)
@@ -410,6 +413,20 @@ class Node:
 
     # --- status --------------------------------------------------------------------------------
 
+    @property
+    def producer_public_key(self) -> bytes | None:
+        """The key that signs this chain's blocks, for followers to check them with."""
+        return self.producer.public_key if self.producer is not None else None
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """`/health`: status code and body."""
+        return 200, {
+            "status": "ok",
+            "height": self.head.height,
+            "role": self.role,
+            "version": self.version,
+        }
+
     def status(self) -> dict[str, Any]:
         return {
             "chainId": self.chain_id,
@@ -418,7 +435,7 @@ class Node:
             "difficulty": self.config.difficulty,
             "blockTime": self.config.block_time,
             "mempoolSize": len(self.mempool),
-            "peers": [],
+            "peers": self.peers.listing(),
             "role": self.role,
             "version": self.version,
             "uptime": round(time.monotonic() - self.started_at, 3),

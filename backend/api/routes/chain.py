@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
+from backend.api.forward import follower_of, forwarded
 from backend.api.requests import Limit, Offset, block_ref, read_json, read_object
 from backend.api.responses import JSON
 
@@ -74,6 +75,8 @@ def chain_routes(ctx: ApiContext) -> APIRouter:
         openapi_extra={"requestBody": MINE_BODY},
     )
     async def mine(request: Request) -> JSON:
+        if follower := follower_of(node):
+            return await forwarded(follower, request)
         body = await request.body()
         count = 1
         if body.strip():

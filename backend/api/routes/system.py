@@ -11,6 +11,7 @@ from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
 from backend.api.requests import read_json, read_object
 from backend.api.responses import JSON
+from backend.node.peers import FOLLOWER_HEADER
 
 LOGIN_BODY = {
     "required": True,
@@ -28,13 +29,12 @@ LOGIN_BODY = {
 
 def system_routes(ctx: ApiContext) -> APIRouter:
     router = APIRouter()
-    node, auth = ctx.node, ctx.auth
+    auth = ctx.auth
 
     @router.get("/health", dependencies=[Depends(auth.reader)], response_class=JSON)
-    async def health() -> JSON:
-        return JSON(
-            {"status": "ok", "height": node.head.height, "role": node.role, "version": node.version}
-        )
+    async def health(request: Request) -> JSON:
+        status, body, headers = ctx.health(request.headers.get(FOLLOWER_HEADER))
+        return JSON(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})
 
     @router.get("/metrics", dependencies=[Depends(auth.reader)])
     async def metrics() -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from backend.api.context import ApiContext, rejection
 from backend.api.errors import ApiError, validation_error
+from backend.api.forward import follower_of, forwarded
 from backend.api.requests import Limit, Offset, parse_json, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.crypto import is_hash
@@ -77,6 +78,8 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
         responses={422: {"description": "insufficient balance"}},
     )
     async def transfer(request: Request) -> JSON:
+        if follower := follower_of(node):
+            return await forwarded(follower, request)
         body = read_object(await read_json(request))
         errors: list[dict[str, str]] = []
         sender = recipient = None

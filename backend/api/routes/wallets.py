@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
+from backend.api.forward import follower_of, forwarded
 from backend.api.requests import LABEL_RE, Limit, Offset, address_ref, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.units import units_to_coins
@@ -37,7 +38,9 @@ def wallet_routes(ctx: ApiContext) -> APIRouter:
         }
 
     @router.get("", response_class=JSON, dependencies=operator)
-    async def wallets() -> JSON:
+    async def wallets(request: Request) -> JSON:
+        if follower := follower_of(node):
+            return await forwarded(follower, request)
         return JSON([view(address) for address in node.wallets.keys])
 
     @router.post(
@@ -49,6 +52,8 @@ def wallet_routes(ctx: ApiContext) -> APIRouter:
         responses={409: {"description": "label taken"}},
     )
     async def create(request: Request) -> JSON:
+        if follower := follower_of(node):
+            return await forwarded(follower, request)
         label = None
         if (await request.body()).strip():
             label = read_object(await read_json(request)).get("label")

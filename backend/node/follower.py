@@ -1,0 +1,463 @@
+"""A follower: replicates a producer's chain, verifying every block before it applies it, serves
+reads from its own copy, and forwards what only the producer can do.
+
+Three tasks share the work: a heartbeat (1 s) that tells the producer we exist and learns its
+height, a WebSocket feed that hears of new blocks and transactions at once, and a syncer that
+fetches missing blocks by range and applies them in order. The heartbeat alone is enough to stay
+in step, so a lost feed costs latency, not correctness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from backend.chain.block import Block, InvalidBlock, block_size, check_block
+from backend.chain.block_json import block_from_json, transaction_from_json
+from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH
+from backend.chain.mempool import Rejected
+from backend.chain.transaction import Transaction
+from backend.node.config import NodeConfig
+from backend.node.node import VERIFY_INLINE, Head, Node, _verify_all, now_ms
+from backend.node.upstream import LinkError, NotAProducer, ProducerLink
+from backend.storage.chain_store import ChainStore, StoreError
+
+log = logging.getLogger("chaindeck.follower")
+
+HEARTBEAT_S = 1.0
+RANGE = 100  # blocks a fetch: bounded memory even when every block is full
+# /health turns 503 when the producer has not answered for this long (node-api.md).
+LOST_AFTER_S = 15.0
+FIRST_CONTACT_S = 30.0
+READ_YOUR_WRITES_S = 10.0
+CHECK_INLINE = 64  # transactions; a bigger block is checked on a worker thread
+
+
+class FollowError(Exception):
+    """The follower cannot start; the message says why, for a person."""
+
+
+def _parse_blocks(raw: bytes) -> tuple[list[Block], InvalidBlock | None]:
+    """The blocks that parse, up to the first that does not (and why it does not): the good
+    ones before a bad one are still applied."""
+    try:
+        items = orjson.loads(raw)
+    except ValueError:
+        return [], InvalidBlock("blocks/range answered something that is not JSON")
+    if not isinstance(items, list):
+        return [], InvalidBlock("blocks/range did not answer a list")
+    blocks: list[Block] = []
+    for item in items:
+        try:
+            blocks.append(block_from_json(item))
+        except InvalidBlock as exc:
+            return blocks, exc
+    return blocks, None
+
+
+class Follower(Node):
+    def __init__(self, config: NodeConfig, operator: tuple[str, str]) -> None:
+        super().__init__(config)
+        assert config.peer is not None
+        self.role = "follower"
+        self.link = ProducerLink(config.peer, *operator)
+        self.producer_key: bytes | None = None
+        self.producer_height = -1
+        self.producer_seen_ms = 0
+        self.upstream: dict[str, Any] = {}
+        self.problem: str | None = None  # a refused block or a foreign producer, for /health
+        self.refused_blocks = 0
+        self._last_contact = 0.0
+        self._stored: set[str] = set()  # mirrored pending transactions already on disk
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def producer_public_key(self) -> bytes | None:
+        return self.producer_key
+
+    # --- start and stop ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not self.config.db_path.exists()
+        try:
+            await self._first_contact(FIRST_CONTACT_S if fresh else 3.0)
+        except LinkError as exc:
+            if fresh:
+                await self.link.close()
+                raise FollowError(f"cannot follow {self.link.url}: {exc}") from None
+            log.warning("%s unreachable (%s); serving the stored chain", self.link.url, exc)
+        if fresh:
+            self.config.chain_id = self.upstream["chainId"]
+        await self.in_db(self._open)
+        assert self.store is not None
+        await self.in_db(self._pin_producer, self.store)
+        if self.head.height < 0:
+            # Genesis before the ready line, so the node serves a chain from its first answer.
+            try:
+                await self._catch_up(until=0)
+            except (LinkError, InvalidBlock) as exc:
+                raise FollowError(f"cannot take genesis from {self.link.url}: {exc}") from None
+        self._warm_up = asyncio.create_task(self._verifier.warm_up(), name="verifier-warm-up")
+        self._tasks = [
+            asyncio.create_task(self._heartbeats(), name="heartbeat"),
+            asyncio.create_task(self._follow_feed(), name="feed"),
+            asyncio.create_task(self._sync(), name="sync"),
+            asyncio.create_task(self._learn_labels(), name="labels"),
+        ]
+
+    async def _first_contact(self, patience: float) -> None:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                await self._beat()
+                self.upstream = await self.link.status()
+                return
+            except NotAProducer:
+                raise
+            except LinkError:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
+
+    def _genesis(self, store: ChainStore) -> None:
+        """A follower's genesis is its producer's: fetched and checked like any block."""
+
+    def _pin_producer(self, store: ChainStore) -> None:
+        """The first producer a data dir follows is the only one it will follow: a restart
+        against another chain's producer is refused, not silently mixed in."""
+        pinned = store.meta("producer_key")
+        if self.producer_key is None:
+            self.producer_key = bytes.fromhex(pinned) if pinned else None
+        elif pinned is None:
+            store.set_meta("producer_key", self.producer_key.hex())
+        elif pinned != self.producer_key.hex():
+            raise StoreError(
+                f"{store.path} follows another producer; {self.link.url} signs with a different "
+                "key (use a new --data-dir to follow it)"
+            )
+        if self.upstream and self.upstream.get("chainId") != store.chain_id:
+            raise StoreError(
+                f"{store.path} holds chain {store.chain_id!r}, but {self.link.url} serves "
+                f"{self.upstream.get('chainId')!r}"
+            )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.link.close()
+        await super().stop()
+
+    # --- staying in touch ----------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        height, key = await self.link.heartbeat(self.url, self.head.height)
+        if self.producer_key is not None and key != self.producer_key:
+            self.problem = (
+                f"the producer at {self.link.url} now signs with a different key; "
+                "its blocks are refused"
+            )
+            raise LinkError(self.problem)
+        self.producer_key = key
+        self.producer_height = height
+        self.producer_seen_ms = now_ms()
+        self._last_contact = time.monotonic()
+        if height > self.head.height:
+            self._wake.set()
+
+    async def _heartbeats(self) -> None:
+        reachable = True
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self._beat()
+                if not reachable:
+                    log.info("producer %s is back at %d", self.link.url, self.producer_height)
+                reachable = True
+            except LinkError as exc:
+                if reachable:
+                    log.warning("producer %s unreachable: %s", self.link.url, exc)
+                reachable = False
+
+    async def _follow_feed(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                async for message in self.link.feed():
+                    backoff = 0.5
+                    await self._on_message(message)
+            except LinkError as exc:
+                log.debug("feed dropped: %s", exc)
+            except ValueError as exc:
+                log.warning("unreadable message from the producer: %s", exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            self._wake.set()  # back-fill whatever the gap missed
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "new_block":
+            height = message.get("block", {}).get("height")
+            if isinstance(height, int) and height > self.producer_height:
+                self.producer_height = height
+                self._wake.set()
+        elif kind == "new_transaction":
+            try:
+                tx = transaction_from_json(message.get("transaction"), "feed", genesis=False)
+            except InvalidBlock:
+                return
+            if tx.chain_id == self.chain_id:
+                await self._mirror([tx])
+        elif kind == "lagged":
+            self._wake.set()
+
+    async def _learn_labels(self) -> None:
+        """Wallet labels live on the producer; learn them so `wallet1` means the same here."""
+        with contextlib.suppress(LinkError):
+            await self.forward_operator("GET", "/api/v1/wallets", b"")
+
+    # --- applying blocks -----------------------------------------------------------------------
+
+    async def _sync(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), HEARTBEAT_S)
+            self._wake.clear()
+            try:
+                await self._catch_up()
+            except InvalidBlock as exc:
+                message = f"refused a block from {self.link.url}: {exc}"
+                if message != self.problem:
+                    self.refused_blocks += 1
+                    log.error("%s", message)
+                self.problem = message
+                await asyncio.sleep(5.0)  # the same range again later: it may have been transient
+            except LinkError as exc:
+                log.debug("sync paused: %s", exc)
+
+    async def _catch_up(self, until: int | None = None) -> None:
+        while self.head.height < self.producer_height and not self._stopping:
+            start = self.head.height + 1
+            end = min(self.producer_height, start + RANGE - 1)
+            if until is not None:
+                end = min(end, until)
+                if start > until:
+                    return
+            raw = await self.link.blocks(start, end)
+            blocks, error = await self.in_worker(_parse_blocks, raw)
+            for block in blocks:
+                await self._apply(block)
+            if error is not None:
+                raise error
+            if not blocks:
+                return
+            if self.problem and self.problem.startswith("refused a block"):
+                log.info("the chain applies again from height %d", blocks[0].height)
+                self.problem = None
+
+    async def _check(self, block: Block) -> dict[str, tuple[int, int]]:
+        """Every rule a block must pass; returns the account states it leads to."""
+        assert self.producer_key is not None
+        head = self.head
+        expected_previous = ZERO_HASH if block.height == 0 else head.hash
+        if block.height != head.height + 1 or block.previous_hash != expected_previous:
+            raise InvalidBlock(
+                f"block {block.height} does not extend this chain at height {head.height}"
+            )
+        if block.timestamp < head.timestamp:
+            raise InvalidBlock(f"block {block.height} is older than its parent")
+        if block.size != block_size(block.transactions):
+            raise InvalidBlock(f"block {block.height} states a wrong size")
+        if len(block.transactions) > CHECK_INLINE:
+            await self.in_worker(check_block, block, self.producer_key)
+        else:
+            check_block(block, self.producer_key)
+        txs = block.transactions
+        for tx in txs:
+            if tx.chain_id != self.chain_id:
+                raise InvalidBlock(f"block {block.height}: {tx.hash} is another chain's")
+        if block.height == 0:
+            touched: dict[str, tuple[int, int]] = {}
+            for tx in txs:
+                if tx.sender != ZERO_ADDRESS or tx.fee:
+                    raise InvalidBlock("genesis may only fund wallets")
+                balance = touched.get(tx.recipient, (0, 0))[0]
+                touched[tx.recipient] = (balance + tx.amount, 0)
+            return touched
+        if len(txs) <= VERIFY_INLINE:
+            valid = _verify_all(txs)
+        else:
+            valid = await self._verifier.verify(txs)
+        for tx, ok in zip(txs, valid, strict=True):
+            if not ok:
+                raise InvalidBlock(f"block {block.height}: {tx.hash} has a bad signature")
+        _, dropped, touched = self.ledger.plan_block(txs, block.producer)
+        if dropped:
+            raise InvalidBlock(
+                f"block {block.height}: transaction {dropped[0].hash} does not apply "
+                "(nonce or balance)"
+            )
+        return touched
+
+    async def _apply(self, block: Block) -> None:
+        assert self.store is not None
+        touched = await self._check(block)
+        async with self._seal_lock:
+            fresh: list[Transaction] = []
+            mirrored: list[Transaction] = []
+            for i, tx in enumerate(block.transactions):
+                known = self.mempool.by_hash.get(tx.hash)
+                if known is not None:
+                    mirrored.append(known)
+                    if tx.hash in self._stored:
+                        block.transactions[i] = known  # its row exists: confirm it in place
+                        continue
+                self._seq += 1
+                tx.seq = self._seq
+                tx.received = tx.received or block.timestamp
+                fresh.append(block.transactions[i])
+            await self.in_db(
+                lambda: self.store.commit_block(block, touched, fresh=fresh)  # type: ignore[union-attr]
+            )
+            self.ledger.commit(touched)
+            self.mempool.confirm(mirrored)
+            for tx in mirrored:
+                self._stored.discard(tx.hash)
+            await self._drop_stale(touched)
+            self.head = Head(block.height, block.hash, block.timestamp)
+            if block.height > 0:
+                self.transactions_total += len(block.transactions)
+            summary = block.summary()
+            for listener in self.block_listeners:
+                listener(summary, block)
+
+    async def _drop_stale(self, touched: dict[str, tuple[int, int]]) -> None:
+        """Mirrored transactions the producer dropped: their nonce is now used by another."""
+        stale = [tx for sender in touched for tx in self.mempool.stale(sender)]
+        for tx in stale:
+            self.mempool.release(tx)
+        stored = [tx for tx in stale if tx.hash in self._stored]
+        if stored:
+            assert self.store is not None
+            await self.in_db(self.store.delete_pending, stored)
+            self._stored.difference_update(tx.hash for tx in stored)
+
+    # --- pending transactions ------------------------------------------------------------------
+
+    async def _mirror(self, txs: list[Transaction]) -> None:
+        """Hold transactions the producer accepted as pending here too, so reads agree."""
+        fresh: list[Transaction] = []
+        received = now_ms()
+        for tx in txs:
+            if (
+                tx.hash in self.mempool.by_hash
+                or tx.nonce < self.ledger.nonce(tx.sender)
+                or self.mempool.holds(tx.sender, tx.nonce)
+            ):
+                continue
+            self._seq += 1
+            tx.seq = self._seq
+            tx.received = received
+            self.mempool.reserve(tx)
+            fresh.append(tx)
+        if fresh:
+            await self._committer.commit(fresh)
+
+    async def _write_pending(self, txs: list[Transaction]) -> None:
+        assert self.store is not None
+        async with self._seal_lock:
+            # A block may have confirmed some while they waited for this write.
+            still = [tx for tx in txs if tx.hash in self.mempool.by_hash]
+            if not still:
+                return
+            await self.in_db(self.store.insert_pending, still)
+            self._stored.update(tx.hash for tx in still)
+            for listener in self.tx_listeners:
+                listener(still)
+
+    async def _admit(
+        self, candidates: list[Transaction | Rejected]
+    ) -> list[Transaction | Rejected]:
+        """Checked here (signatures, fields), decided by the producer, mirrored on success."""
+        txs = [c for c in candidates if isinstance(c, Transaction)]
+        if not txs:
+            return candidates
+        if self._stopping:
+            answers: list[Transaction | Rejected] = [
+                Rejected(503, "not_ready", "the node is stopping") for _ in txs
+            ]
+        else:
+            try:
+                answers = await self.link.submit(txs)
+            except LinkError as exc:
+                down = Rejected(503, "producer_unreachable", f"{self.link.url}: {exc}")
+                answers = [down for _ in txs]
+        accepted = [a for a in answers if isinstance(a, Transaction)]
+        if accepted:
+            await self._mirror(accepted)
+        merged = iter(answers)
+        return [next(merged) if isinstance(c, Transaction) else c for c in candidates]
+
+    # --- what only the producer does -----------------------------------------------------------
+
+    async def forward_operator(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        """Node-signed transfers, wallets and mining happen on the producer; the answer comes
+        back once this follower shows its effect, so a client reads its own writes here."""
+        status, answer = await self.link.operator(method, path, body)
+        if path == "/api/v1/wallets" and status in (200, 201):
+            for wallet in answer if isinstance(answer, list) else [answer]:
+                self.wallets.labels[wallet["address"]] = wallet["label"]
+                self.wallets.by_label[wallet["label"]] = wallet["address"]
+        elif path == "/api/v1/transactions" and status == 201:
+            with contextlib.suppress(InvalidBlock):
+                await self._mirror([transaction_from_json(answer, "transfer", genesis=False)])
+        elif path == "/api/v1/mine" and status == 200 and answer:
+            await self.reach(max(block["height"] for block in answer))
+        return status, answer
+
+    async def reach(self, height: int) -> None:
+        deadline = time.monotonic() + READ_YOUR_WRITES_S
+        self.producer_height = max(self.producer_height, height)
+        self._wake.set()
+        while self.head.height < height and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    # --- status --------------------------------------------------------------------------------
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        silent = time.monotonic() - self._last_contact
+        if self.head.height < 0:
+            return 503, {"error": "not_ready", "message": "syncing the chain from the producer"}
+        if self.problem:
+            return 503, {"error": "invalid_block", "message": self.problem}
+        if silent > LOST_AFTER_S:
+            return 503, {
+                "error": "producer_lost",
+                "message": f"no answer from the producer {self.link.url} for {silent:.0f} s",
+            }
+        return super().health()
+
+    def status(self) -> dict[str, Any]:
+        out = super().status()
+        out["difficulty"] = self.upstream.get("difficulty", 0)
+        out["blockTime"] = self.upstream.get("blockTime", 0)
+        out["peers"] = [
+            {
+                "url": self.link.url,
+                "role": "producer",
+                "height": self.producer_height,
+                "lastSeen": self.producer_seen_ms,
+            },
+            *out["peers"],
+        ]
+        if self.problem:
+            out["problem"] = self.problem
+        return out
