@@ -62,11 +62,13 @@ class Composition:
         from app.services.dashboard_service import DashboardService
         from app.services.devnet_service import DevnetService
         from app.services.explorer_service import ExplorerService
+        from app.services.fleet_service import FleetService
         from app.services.node_service import NodeService
         from app.services.session_service import SessionService
         from app.services.test_run_service import TestRunService
         from app.services.wallet_service import WalletService
         from app.storage.app_db import AppDb
+        from app.storage.clusters import ClusterStore
         from app.storage.test_runs import TestRunStore
         from widgets.main_window import MainWindow
 
@@ -74,18 +76,16 @@ class Composition:
         self.paths = AppPaths.at(options.data_dir)
         self.db = AppDb(self.paths.database)
         self.node = NodeService()
-        self.devnet = DevnetService(
-            self.paths,
-            DevnetSettings.from_dict(self.db.get_setting("devnet")),
-            ephemeral=options.ephemeral,
-        )
+        settings = DevnetSettings.from_dict(self.db.get_setting("devnet"))
+        self.devnet = DevnetService(self.paths, settings, ephemeral=options.ephemeral)
+        self.fleet = FleetService(ClusterStore(self.db), self.paths, settings)
         self.connections = ConnectionsService(self.db)
         self.session = SessionService(self.node, self.devnet, self.connections)
         self.wallets = WalletService(self.node)
         self.explorer = ExplorerService(self.node)
         self.dashboard = DashboardService(self.node, lambda: self.devnet.pid)
         self.tests = TestRunService(
-            TestRunStore(self.db), self.paths.logs, self.node, self.connections
+            TestRunStore(self.db), self.paths.logs, self.node, self.connections, self.fleet
         )
         self.window = MainWindow(
             db=self.db,
@@ -97,6 +97,7 @@ class Composition:
             explorer=self.explorer,
             dashboard=self.dashboard,
             tests=self.tests,
+            fleet=self.fleet,
         )
 
     async def start(self) -> None:
@@ -112,7 +113,13 @@ class Composition:
         """Jobs, then subscriptions, then the embedded node; each bounded in time."""
         self.window.stop_timers()
         self.dashboard.stop()
-        steps = (self.tests.stop, self.session.stop, self.wallets.stop, self.node.stop)
+        steps = (
+            self.tests.stop,
+            self.fleet.stop,
+            self.session.stop,
+            self.wallets.stop,
+            self.node.stop,
+        )
         for step in (*steps, self.devnet.stop):
             try:
                 await asyncio.wait_for(step(), STOP_LIMIT)

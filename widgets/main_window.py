@@ -25,6 +25,7 @@ from app.services.connections_service import DEVNET, ConnectionsService
 from app.services.dashboard_service import DashboardService
 from app.services.devnet_service import DevnetService
 from app.services.explorer_service import ExplorerService
+from app.services.fleet_service import FleetService
 from app.services.node_service import NodeService
 from app.services.session_service import SessionService
 from app.services.test_run_service import TestRunService
@@ -34,6 +35,7 @@ from widgets.connections_dialog import ConnectionsDialog
 from widgets.crash_banner import CrashBanner
 from widgets.dashboard_panel import DashboardPanel
 from widgets.explorer_panel import ExplorerPanel
+from widgets.fleet_panel import FleetPanel
 from widgets.node_settings_dialog import NodeSettingsDialog
 from widgets.status_bar import ConnectionStatus
 from widgets.tests_panel import TestsPanel
@@ -56,6 +58,7 @@ class MainWindow(QMainWindow):
         explorer: ExplorerService,
         dashboard: DashboardService,
         tests: TestRunService,
+        fleet: FleetService,
     ) -> None:
         super().__init__()
         self.db = db
@@ -70,11 +73,13 @@ class MainWindow(QMainWindow):
         self.explorer_panel = ExplorerPanel(node, explorer)
         self.wallets_panel = WalletsPanel(wallets)
         self.tests_panel = TestsPanel(tests)
+        self.fleet_panel = FleetPanel(fleet)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dashboard_panel, "Dashboard")
         self.tabs.addTab(self.explorer_panel, "Explorer")
         self.tabs.addTab(self.wallets_panel, "Wallets")
         self.tabs.addTab(self.tests_panel, "Tests")
+        self.tabs.addTab(self.fleet_panel, "Fleet")
         self.crash = CrashBanner()
         self.crash.restart.clicked.connect(self._restart_devnet)
         central = QWidget()
@@ -141,7 +146,7 @@ class MainWindow(QMainWindow):
         self.search_action = self._action(go, "&Search…", self.focus_search, ["Ctrl+K", "Ctrl+F"])
         self.send_action = self._action(go, "Se&nd…", self.open_send, "Ctrl+N")
         go.addSeparator()
-        for i, name in enumerate(("Dashboard", "Explorer", "Wallets", "Tests"), start=1):
+        for i, name in enumerate(("Dashboard", "Explorer", "Wallets", "Tests", "Fleet"), start=1):
             self._action(
                 go, name, lambda _c=False, i=i: self.tabs.setCurrentIndex(i - 1), f"Ctrl+{i}"
             )

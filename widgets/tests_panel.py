@@ -187,6 +187,7 @@ class TestsPanel(QWidget):
         tests.runFinished.connect(self._run_finished)
         tests.runRefused.connect(self.message.setText)
         tests.connections.profilesChanged.connect(lambda _p: self.fill_targets())
+        tests.fleet.clustersChanged.connect(lambda _c: self.fill_targets())
         self.fill_suites()
         self.fill_targets()
         self._update_buttons()

@@ -91,6 +91,8 @@ class EmbeddedNode:
         *,
         port: int = 0,
         ephemeral: bool = False,
+        peer: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
@@ -98,6 +100,10 @@ class EmbeddedNode:
         self.on_exit = on_exit
         self.port = port
         self.ephemeral = ephemeral
+        # A follower of `peer` takes the chain's settings from it; a cluster shares one password
+        # so a follower can act for the operator on its producer.
+        self.peer = peer
+        self.password = password
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.proc: asyncio.subprocess.Process | None = None
         self.ready: ReadyNode | None = None
@@ -111,14 +117,15 @@ class EmbeddedNode:
 
     def command(self) -> list[str]:
         where = ["--ephemeral"] if self.ephemeral else ["--data-dir", str(self.data_dir)]
-        return [*node_command(), "--port", str(self.port), *where, *self.settings.arguments()]
+        chain = ["--peer", self.peer] if self.peer else self.settings.arguments()
+        return [*node_command(), "--port", str(self.port), *where, *chain]
 
     async def start(self) -> ReadyNode:
         problem = self.prepare()
         if problem:
             raise NodeStartError(problem)
         # A fresh operator password every run: nothing to store, nothing to leak.
-        password = secrets.token_urlsafe(24)
+        password = self.password or secrets.token_urlsafe(24)
         self.proc = await process_group.spawn(
             self.command(), env={"CHAINDECK_OPERATOR": f"operator:{password}"}
         )
@@ -135,7 +142,7 @@ class EmbeddedNode:
         if not isinstance(ready, dict) or ready.get("event") != "ready":
             await self.stop()
             raise NodeStartError(
-                "the devnet node did not start" + (f": {self.last_error()}" if self.tail else ""),
+                "the node did not start" + (f": {self.last_error()}" if self.tail else ""),
                 self.tail_text(),
             )
         self.ready = ReadyNode(

@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app import credentials
 from app.jobs.test_run import RunTarget, TestRunError, TestRunJob, TestRunPlan, prepare
-from app.services.connections_service import DEVNET, ConnectionsService
+from app.services.connections_service import DEVNET, ConnectionsService, ProfileError
+from app.services.fleet_service import FleetService
 from app.services.node_service import NodeService
 from app.storage import test_runs as states
 from app.storage.test_runs import TestRunStore
@@ -22,6 +23,7 @@ from app.test_results import RunTally
 
 log = logging.getLogger("chaindeck.tests")
 ACTIVE = "Active node"
+CLUSTER = "Cluster: "  # a target name that starts so means every node of that cluster
 
 
 class TestRunService(QObject):
@@ -39,6 +41,7 @@ class TestRunService(QObject):
         logs: Path,
         node: NodeService,
         connections: ConnectionsService,
+        fleet: FleetService,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -46,6 +49,7 @@ class TestRunService(QObject):
         self.logs = logs
         self.node = node
         self.connections = connections
+        self.fleet = fleet
         self.jobs: dict[int, TestRunJob] = {}
         self._queues: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -69,7 +73,33 @@ class TestRunService(QObject):
 
     # -- targets -------------------------------------------------------------------------------
     def target_names(self) -> list[str]:
-        return [ACTIVE] + [p["name"] for p in self.connections.profiles]
+        return (
+            [ACTIVE]
+            + [p["name"] for p in self.connections.profiles]
+            + [CLUSTER + name for name in self.fleet.names()]
+        )
+
+    def targets(self, name: str) -> list[RunTarget]:
+        """What a target name means: one node, or every node of a cluster (one run each)."""
+        if name.startswith(CLUSTER):
+            try:
+                members = self.fleet.members(name.removeprefix(CLUSTER))
+            except ProfileError as exc:
+                raise TestRunError(str(exc)) from None
+            return [RunTarget(m.url, m.kind, m.name, m.username, m.password) for m in members]
+        return [self.target(name)]
+
+    def _cluster_member(self, name: str) -> RunTarget | None:
+        """A node of a cluster by its name (`Local producer`): re-runs of one cluster run."""
+        for cluster in self.fleet.names():
+            try:
+                members = self.fleet.members(cluster)
+            except ProfileError:
+                continue
+            for m in members:
+                if m.name == name:
+                    return RunTarget(m.url, m.kind, m.name, m.username, m.password)
+        return None
 
     def target(self, name: str) -> RunTarget:
         """The active node (with the credentials the window uses) or a saved profile."""
@@ -81,6 +111,9 @@ class TestRunService(QObject):
             return RunTarget(client.url, client.kind, label, client.username, client.password)
         profile = self.connections.profile(name)
         if profile is None:
+            member = self._cluster_member(name)
+            if member is not None:
+                return member
             raise TestRunError(f"no saved connection named “{name}”")
         password = credentials.profile_password(profile)
         kind = profile.get("kind") or None
@@ -92,7 +125,11 @@ class TestRunService(QObject):
     ) -> bool:
         """Queue one run per target. False (and `runRefused`) when the input is wrong."""
         try:
-            plans = [prepare(suites, self.target(name), only=only) for name in target_names]
+            plans = [
+                prepare(suites, target, only=only)
+                for name in target_names
+                for target in self.targets(name)
+            ]
             if not plans:
                 raise TestRunError("choose a target")
         except TestRunError as exc:
@@ -112,7 +149,9 @@ class TestRunService(QObject):
         if not failed:
             self.runRefused.emit(f"run #{run_id} has no failed tests to run again")
             return False
-        name = run["target_name"] if run["target_name"] in self.target_names() else ACTIVE
+        name = run["target_name"]
+        if name not in self.target_names() and self._cluster_member(name) is None:
+            name = ACTIVE
         return self.start(run["suites"], [name], only=failed)
 
     async def _run(self, plan: TestRunPlan) -> None:

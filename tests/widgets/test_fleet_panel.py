@@ -1,0 +1,76 @@
+"""A local cluster started from the Fleet tab (real producer and follower processes), watched
+live, tested as a whole (one run of both suites per node), and a follower that dies marked down."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from main import Composition
+from widgets.fleet_table import COLUMNS
+
+
+def cell(panel: object, row: int, column: str) -> str:
+    model = panel.model  # type: ignore[attr-defined]
+    return model.data(model.index(row, COLUMNS.index(column)))
+
+
+def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
+    qtbot: QtBot, deck: Composition
+) -> None:
+    window, fleet, tests = deck.window, deck.fleet, deck.tests
+    panel = window.fleet_panel
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is panel
+
+    panel.followers.setValue(2)
+    with qtbot.waitSignal(fleet.clusterStarted, timeout=90_000):
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.selected() == "Local"
+    qtbot.waitUntil(
+        lambda: panel.model.rowCount() == 3 and all(s.state == "up" for s in panel.model.states),
+        timeout=20_000,
+    )
+    roles = [cell(panel, row, "Role") for row in range(3)]
+    assert roles == ["producer", "follower", "follower"]
+    assert all(cell(panel, row, "Peers") != "0" for row in range(3))
+
+    # The whole cluster as the target: one run of both suites per node, all green.
+    tab = window.tests_panel
+    tab.fill_targets()
+    tab.target.setCurrentText("Cluster: Local")
+    tab.set_suites(["conformance", "e2e"])
+    finished: list[dict] = []
+    tests.runFinished.connect(finished.append)
+    qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(finished) == 3, timeout=300_000)
+    by_node = {run["target_name"]: run for run in finished}
+    assert set(by_node) == {"Local producer", "Local follower 1", "Local follower 2"}
+    for name, run in by_node.items():
+        assert run["status"] == "SUCCEEDED", f"{name}: {run}"
+        assert run["failed"] == 0 and run["passed"] > 150
+
+    # Every node agrees on the head after all that traffic.
+    qtbot.waitUntil(
+        lambda: (
+            len({cell(panel, row, "Latest hash") for row in range(3)}) == 1
+            and cell(panel, 1, "Behind") == "0"
+        ),
+        timeout=20_000,
+    )
+
+    # A follower killed outright is marked down, and the others stay up.
+    victim = fleet.local["Local"].nodes[2]
+    assert victim.proc is not None
+    os.killpg(victim.proc.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: panel.model.states[2].state == "down", timeout=15_000)
+    assert [s.state for s in panel.model.states[:2]] == ["up", "up"]
+    colour = panel.model.data(panel.model.index(2, 0), Qt.ItemDataRole.BackgroundRole)
+    assert colour is not None
+
+    with qtbot.waitSignal(fleet.clusterStopped, timeout=30_000):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert "stopped" in panel.clusters.item(0).text()

@@ -1,0 +1,225 @@
+"""The Fleet tab: clusters on the left (start a local one, save a remote one), the chosen
+cluster's nodes on the right, live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.services.connections_service import ProfileError
+from app.services.fleet_service import FleetService
+from app.storage.clusters import LOCAL
+from widgets.fleet_table import FleetTableModel
+
+
+class ClusterDialog(QDialog):
+    """Save a cluster of remote nodes: a name, one URL a line, and operator credentials."""
+
+    def __init__(self, fleet: FleetService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fleet = fleet
+        self.setWindowTitle("New cluster")
+        self.name = QLineEdit()
+        self.urls = QPlainTextEdit()
+        self.urls.setPlaceholderText("http://10.0.0.5:8645\nhttp://10.0.0.6:8645")
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = QLabel()
+        self.error.setObjectName("formError")
+        self.error.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("Nodes (one URL a line)", self.urls)
+        form.addRow("Operator user", self.username)
+        form.addRow("Password", self.password)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @asyncSlot()
+    async def _save(self) -> None:
+        try:
+            await self.fleet.save(
+                self.name.text(),
+                self.urls.toPlainText().splitlines(),
+                self.username.text(),
+                self.password.text(),
+            )
+        except ProfileError as exc:
+            self.error.setText(str(exc))  # the dialog stays open with everything typed kept
+            return
+        self.accept()
+
+
+class FleetPanel(QWidget):
+    def __init__(self, fleet: FleetService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fleet = fleet
+        self.clusters = QListWidget()
+        self.clusters.setObjectName("clusterList")
+        self.local_name = QLineEdit("Local")
+        self.local_name.setToolTip("Name of the local cluster to start")
+        self.followers = QSpinBox()
+        self.followers.setRange(1, 16)
+        self.followers.setValue(2)
+        self.followers.setSuffix(" followers")
+        self.start_button = QPushButton("Start local cluster")
+        self.start_button.setToolTip("A producer and N followers on this machine (Ctrl+Shift+L)")
+        self.new_button = QPushButton("New cluster…")
+        self.stop_button = QPushButton("Stop")
+        self.delete_button = QPushButton("Delete")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("Clusters"))
+        column.addWidget(self.clusters, 1)
+        local_row = QHBoxLayout()
+        local_row.addWidget(self.local_name)
+        local_row.addWidget(self.followers)
+        column.addLayout(local_row)
+        column.addWidget(self.start_button)
+        buttons = QHBoxLayout()
+        for button in (self.new_button, self.stop_button, self.delete_button):
+            buttons.addWidget(button)
+        column.addLayout(buttons)
+        column.addWidget(self.message)
+
+        self.model = FleetTableModel()
+        self.table = QTableView()
+        self.table.setObjectName("fleetTable")
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.title = QLabel("Choose a cluster, or start a local one.")
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(self.title)
+        right_column.addWidget(self.table, 1)
+
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([260, 1000])
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+        self.start_button.clicked.connect(self.start_local)
+        self.new_button.clicked.connect(self.open_new_cluster)
+        self.stop_button.clicked.connect(self.stop_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.clusters.currentItemChanged.connect(self._chosen)
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, self.start_local)
+        fleet.clustersChanged.connect(self._fill)
+        fleet.fleetUpdated.connect(self._updated)
+        fleet.clusterFailed.connect(lambda name, why: self._say(f"{name}: {why}"))
+        fleet.clusterStarted.connect(lambda name: self._say(f"{name} is running"))
+        fleet.clusterStopped.connect(lambda name: self._fill(fleet.clusters))
+        self._fill(fleet.clusters)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def selected(self) -> str | None:
+        item = self.clusters.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _fill(self, clusters: list[dict[str, Any]]) -> None:
+        chosen = self.selected()
+        self.clusters.blockSignals(True)
+        self.clusters.clear()
+        for cluster in clusters:
+            name = cluster["name"]
+            if cluster["kind"] == LOCAL:
+                state = "running" if self.fleet.is_running(name) else "stopped"
+                text = f"{name}  (local, 1 + {cluster['followers']}, {state})"
+            else:
+                text = f"{name}  ({len(cluster['urls'])} nodes)"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.clusters.addItem(item)
+            if name == chosen:
+                self.clusters.setCurrentItem(item)
+        self.clusters.blockSignals(False)
+        self._chosen()
+
+    def _chosen(self, *_args: object) -> None:
+        name = self.selected()
+        self.fleet.watch(name)
+        self.title.setText(f"{name}" if name else "Choose a cluster, or start a local one.")
+        if name is None:
+            self.model.set_states([])
+
+    def _updated(self, name: str, states: list[Any]) -> None:
+        if name == self.selected():
+            self.model.set_states(states)
+            down = sum(1 for s in states if s.state == "down")
+            best = max((s.height for s in states), default=-1)
+            self.title.setText(f"{name}: {len(states)} nodes, best height {best}, {down} down")
+
+    @asyncSlot()
+    async def start_local(self) -> None:
+        name = self.local_name.text().strip() or "Local"
+        self.start_button.setEnabled(False)
+        self._say(f"starting {name}: a producer and {self.followers.value()} followers…")
+        try:
+            await self.fleet.start_local(name, self.followers.value())
+        finally:
+            self.start_button.setEnabled(True)
+        self._select(name)
+
+    def _select(self, name: str) -> None:
+        for row in range(self.clusters.count()):
+            item = self.clusters.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == name:
+                self.clusters.setCurrentItem(item)
+
+    def open_new_cluster(self) -> ClusterDialog:
+        dialog = ClusterDialog(self.fleet, self)
+        dialog.open()
+        return dialog
+
+    @asyncSlot()
+    async def stop_selected(self) -> None:
+        name = self.selected()
+        if name:
+            await self.fleet.stop_local(name)
+            self._say(f"{name} stopped")
+
+    @asyncSlot()
+    async def delete_selected(self) -> None:
+        name = self.selected()
+        if name:
+            await self.fleet.delete(name)
+            self._say(f"{name} deleted")

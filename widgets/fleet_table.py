@@ -1,0 +1,103 @@
+"""FleetTableModel: one row per node of a cluster, live, coloured by state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+
+from app.services.fleet_service import MemberState
+from widgets.table_model import Index, RowTableModel
+
+COLUMNS = (
+    "Node",
+    "Kind / version",
+    "Role",
+    "Height",
+    "Behind",
+    "Latest hash",
+    "Peers",
+    "Latency",
+    "Mempool",
+    "Last block",
+    "Avg block time",
+    "Propagation",
+    "Uptime",
+)
+STATE_COLOURS = {
+    "up": QColor(46, 160, 67, 60),
+    "lagging": QColor(210, 153, 34, 70),
+    "problem": QColor(218, 54, 51, 80),
+    "down": QColor(218, 54, 51, 110),
+}
+LAGGING_BLOCKS = 3
+NUMERIC = {3, 4, 6, 7, 8, 9, 10, 11, 12}
+
+
+def row_state(s: MemberState) -> str:
+    if s.state == "up" and s.behind > LAGGING_BLOCKS:
+        return "lagging"
+    return s.state
+
+
+def _age(ms: int) -> str:
+    if not ms:
+        return ""
+    seconds = time.monotonic() - ms / 1000
+    return f"{seconds:.0f} s ago" if seconds >= 1 else "now"
+
+
+class FleetTableModel(RowTableModel):
+    columns = COLUMNS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: list[MemberState] = []
+
+    def set_states(self, states: list[MemberState]) -> None:
+        if [s.name for s in states] == [s.name for s in self.states] and states:
+            self.states = list(states)
+            self.dataChanged.emit(self.index(0, 0), self.index(len(states) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.states = list(states)
+        self.rows = [{"name": s.name} for s in states]
+        self.endResetModel()
+
+    def cells(self, s: MemberState) -> tuple[str, ...]:
+        down = s.state == "down"
+        avg = s.avg_block_time
+        return (
+            s.name,
+            f"{s.kind} · {s.version}" if s.version else s.kind,
+            s.role,
+            "" if s.height < 0 else str(s.height),
+            "" if down or s.height < 0 else str(s.behind),
+            s.latest_hash[:18] + "…" if s.latest_hash else "",
+            "" if down else str(s.peers),
+            "" if down else f"{s.latency_ms:.0f} ms",
+            "" if down else str(s.mempool),
+            _age(s.last_block_ms),
+            "" if avg is None else f"{avg:.2f} s",
+            "" if s.propagation_ms is None or down else f"{s.propagation_ms:.0f} ms",
+            f"{s.uptime_pct:.1f} %",
+        )
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        s = self.states[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(s)[index.column()]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            colour = STATE_COLOURS.get(row_state(s))
+            return QBrush(colour) if colour else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return s.problem or f"{s.url} — {row_state(s)}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return s
+        return None
