@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("gui", help="the desktop app (chaindeck gui --help)", add_help=False)
     commands.add_parser("node", help="run a node in the foreground", add_help=False)
     commands.add_parser("test", help="run a test suite against a node", add_help=False)
+    commands.add_parser("status", help="one status snapshot of a node", add_help=False)
+    commands.add_parser("watch", help="follow new blocks live", add_help=False)
     if argv and argv[0] == "gui":
         from app.cli.gui_command import run_gui
 
@@ -31,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli.test_command import run_test
 
         return run_test(argv[1:])
+    if argv and argv[0] in ("status", "watch"):
+        from app.cli.status_command import run_status, run_watch
+
+        return (run_status if argv[0] == "status" else run_watch)(argv[1:])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

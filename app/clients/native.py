@@ -15,6 +15,7 @@ import httpx
 import websockets
 
 from app.clients.errors import NodeError
+from app.clients.snapshot import NodeSnapshot
 
 Json = Any
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
@@ -87,6 +88,22 @@ class NativeClient:
 
     async def status(self) -> Json:
         return await self._request("GET", "/api/v1/network/status")
+
+    async def snapshot(self) -> NodeSnapshot:
+        status = await self.status()
+        return NodeSnapshot(
+            kind=self.kind,
+            version=f"chaindeck {status.get('version', '')}".strip(),
+            chain_id=str(status.get("chainId", "")),
+            height=int(status.get("blockHeight", -1)),
+            latest_hash=str(status.get("latestHash", "")),
+            peers=len(status.get("peers") or []),
+            mempool=int(status.get("mempoolSize", 0)),
+            latency_ms=self.last_latency_ms,
+            role=str(status.get("role", "")),
+            problem=str(status.get("problem", "")),
+            extra={"peerList": status.get("peers") or [], "uptime": status.get("uptime")},
+        )
 
     async def blocks(self, limit: int = 50, offset: int = 0) -> list[Json]:
         return await self._request("GET", "/api/v1/blocks", limit=limit, offset=offset)

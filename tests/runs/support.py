@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app.jobs.test_run import RunTarget, TestRunJob, prepare
 from tests.helpers.node_process import OPERATOR, NodeProcess
-
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / ".tools" / "node_modules" / ".bin" / "anvil"
 
 
 def target_of(node: NodeProcess, **changes: Any) -> RunTarget:
@@ -33,10 +29,3 @@ def write_suite(folder: Path, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "test_user_suite.py").write_text(body)
     return folder
-
-
-def anvil_missing() -> str | None:
-    if ANVIL.exists():
-        return None
-    has_npm = any((Path(p) / "npm").exists() for p in os.environ.get("PATH", "").split(":"))
-    return "anvil is not installed (make anvil)" if has_npm else "npm is missing: no anvil"

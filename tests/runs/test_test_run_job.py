@@ -4,17 +4,16 @@ failures with useful messages and the run ends; cancelling stops pytest and its 
 from __future__ import annotations
 
 import asyncio
-import signal
 import socket
-import subprocess
 from pathlib import Path
 
 import psutil
 import pytest
 
 from app.jobs.test_run import RunTarget, TestRunError, TestRunJob, prepare
+from tests.helpers.anvil import anvil, anvil_missing
 from tests.helpers.node_process import NodeProcess
-from tests.runs.support import ANVIL, anvil_missing, results_of, run_to_end, target_of, write_suite
+from tests.runs.support import results_of, run_to_end, target_of, write_suite
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -142,22 +141,8 @@ def test_bad_input_is_refused_with_the_reason(suites: list[str], url: str, why: 
 
 @pytest.mark.skipif(anvil_missing() is not None, reason=str(anvil_missing()))
 async def test_ethereum_target_runs_what_applies(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    anvil = subprocess.Popen([str(ANVIL), "--port", str(port), "--silent"], start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
+    with anvil() as url:
         events, job = await run_to_end(["conformance", "e2e"], RunTarget(url), tmp_path / "log")
-    finally:
-        anvil.send_signal(signal.SIGTERM)
-        anvil.wait(10)
     assert job.info is not None and job.info.kind == "ethereum"
     results = results_of(events)
     passed = [r["nodeid"] for r in results if r["outcome"] == "passed"]

@@ -1,0 +1,169 @@
+"""`chaindeck status TARGET` (one snapshot) and `chaindeck watch TARGET` (new blocks, live), for
+ChainDeck and Ethereum nodes alike (shared/spec/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.cli.targets import TargetError, resolve_target
+from app.clients.errors import NodeError
+from app.clients.ethereum import EthereumClient
+from app.clients.native import NativeClient
+from app.clients.probe import probe
+
+
+def _parser(name: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"chaindeck {name}", description=description)
+    p.add_argument("target", metavar="TARGET", help="node URL or saved connection profile")
+    p.add_argument("--kind", choices=("native", "ethereum"), help="skip probing the protocol")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    return p
+
+
+async def _client(text: str, kind: str | None, data_dir: Path | None) -> Any:
+    target = resolve_target(text, kind, data_dir)
+    found = target.kind or (await probe(target.url)).kind
+    if found == "ethereum":
+        return EthereumClient(target.url)
+    return NativeClient(target.url, target.username, target.password)
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"chaindeck {command}: {message}", file=sys.stderr)
+    return 2
+
+
+# -- status ------------------------------------------------------------------------------------
+
+
+def run_status(argv: list[str], out: TextIO = sys.stdout) -> int:
+    args = _parser("status", "One status snapshot of a node.").parse_args(argv)
+    try:
+        return asyncio.run(_status(args, out))
+    except (TargetError, NodeError) as exc:
+        return _fail("status", str(exc))
+
+
+async def _status(args: argparse.Namespace, out: TextIO) -> int:
+    client = await _client(args.target, args.kind, args.data_dir)
+    try:
+        snap = await client.snapshot()
+    finally:
+        await client.close()
+    if args.json:
+        print(json.dumps(snap.to_json()), file=out)
+        return 0
+    rows = [
+        ("kind", f"{snap.kind} ({snap.version})"),
+        ("role", snap.role or "-"),
+        ("chain id", snap.chain_id),
+        ("height", str(snap.height)),
+        ("latest hash", snap.latest_hash),
+        ("peers", "-" if snap.peers is None else str(snap.peers)),
+        ("mempool", "-" if snap.mempool is None else str(snap.mempool)),
+        ("latency", f"{snap.latency_ms:.1f} ms"),
+    ]
+    for peer in snap.extra.get("peerList", []):
+        rows.append(("  peer", f"{peer['url']} {peer['role']} at {peer['height']}"))
+    if snap.extra.get("gasPriceGwei") is not None:
+        rows.append(("gas price", f"{snap.extra['gasPriceGwei']:g} gwei"))
+    if snap.extra.get("syncing"):
+        rows.append(("syncing", "yes"))
+    if snap.problem:
+        rows.append(("problem", snap.problem))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}", file=out)
+    return 0
+
+
+# -- watch -------------------------------------------------------------------------------------
+
+
+def run_watch(argv: list[str], out: TextIO = sys.stdout) -> int:
+    p = _parser("watch", "Follow new blocks live: one line (or JSON object) per block.")
+    p.add_argument("--count", type=int, metavar="N", help="stop after N blocks")
+    args = p.parse_args(argv)
+    if args.count is not None and args.count < 1:
+        p.error("--count must be 1 or more")
+    try:
+        return asyncio.run(_watch(args, out))
+    except (TargetError, NodeError) as exc:
+        return _fail("watch", str(exc))
+
+
+async def _native_blocks(client: NativeClient) -> AsyncIterator[dict[str, Any]]:
+    """New blocks in order; a lagged or re-opened feed is back-filled over REST."""
+    last: int | None = None
+    while True:
+        async for message in client.subscribe(("blocks",)):
+            if message.get("type") == "subscribed" and last is None:
+                last = (await client.status())["blockHeight"]
+            elif message.get("type") == "new_block":
+                height = message["block"]["height"]
+                if last is not None and height > last + 1:
+                    for block in await client.block_range(last + 1, height - 1):
+                        yield block
+                if last is None or height > last:
+                    last = height
+                    yield message["block"]
+            elif message.get("type") == "lagged" and last is not None:
+                top = (await client.status())["blockHeight"]
+                if top > last:
+                    for block in await client.block_range(last + 1, min(top, last + 500)):
+                        yield block
+                        last = block["height"]
+
+
+async def _watch(args: argparse.Namespace, out: TextIO) -> int:
+    client = await _client(args.target, args.kind, args.data_dir)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+    seen = 0
+    blocks = client.new_heads() if isinstance(client, EthereumClient) else _native_blocks(client)
+    try:
+        async for block in blocks:
+            _print_block(block, args.json, out)
+            seen += 1
+            if args.count is not None and seen >= args.count:
+                break
+    except asyncio.CancelledError:
+        pass  # Ctrl+C: a clean stop, not an error
+    finally:
+        await blocks.aclose()  # type: ignore[attr-defined]
+        await client.close()
+    return 0
+
+
+def _print_block(block: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    tx_count = block.get("txCount", len(block.get("transactions", [])))
+    when = datetime.fromtimestamp(block["timestamp"] / 1000, UTC)
+    if as_json:
+        record = {
+            "height": block["height"],
+            "hash": block["hash"],
+            "txCount": tx_count,
+            "timestamp": block["timestamp"],
+        }
+        print(json.dumps(record), file=out, flush=True)
+    else:
+        stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        print(
+            f"{block['height']:>8}  {block['hash']}  {tx_count:>5} tx  {stamp} UTC",
+            file=out,
+            flush=True,
+        )
