@@ -45,12 +45,18 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
     tab.set_suites(["conformance", "e2e"])
     finished: list[dict] = []
     tests.runFinished.connect(finished.append)
+    failures: list[str] = []
+    tests.resultAdded.connect(
+        lambda _run, r: failures.append(f"{r['nodeid']}: {r['message']}")
+        if r["outcome"] in ("failed", "error")
+        else None
+    )
     qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(finished) == 3, timeout=300_000)
     by_node = {run["target_name"]: run for run in finished}
     assert set(by_node) == {"Local producer", "Local follower 1", "Local follower 2"}
     for name, run in by_node.items():
-        assert run["status"] == "SUCCEEDED", f"{name}: {run}"
+        assert run["status"] == "SUCCEEDED", f"{name}: {run} {failures}"
         assert run["failed"] == 0 and run["passed"] > 150
 
     # Every node agrees on the head after all that traffic.
