@@ -363,10 +363,7 @@ class Follower(Node):
                 or self.mempool.holds(tx.sender, tx.nonce)
             ):
                 continue
-            self._seq += 1
-            tx.seq = self._seq
-            tx.received = received
-            self.mempool.reserve(tx)
+            self._claim(tx, received)
             fresh.append(tx)
         if fresh:
             await self._committer.commit(fresh)

@@ -266,10 +266,7 @@ class Node:
             if self._stopping:
                 results.append(Rejected(503, "not_ready", "the node is stopping"))
                 continue
-            self._seq += 1
-            item.seq = self._seq
-            item.received = received
-            self.mempool.reserve(item)
+            self._claim(item, received)
             accepted.append(item)
             results.append(item)
         if accepted:
@@ -292,6 +289,13 @@ class Node:
             if await self.read(self.store.has_transaction, tx.hash):
                 results[index] = Rejected(409, "duplicate", f"transaction {tx.hash} is known")
         return results
+
+    def _claim(self, tx: Transaction, received: int) -> None:
+        """Give an admitted transaction its storage id and arrival time, and hold its nonce."""
+        self._seq += 1
+        tx.seq = self._seq
+        tx.received = received
+        self.mempool.reserve(tx)
 
     async def _write_pending(self, txs: list[Transaction]) -> None:
         """One write cycle of the group commit: make `txs` durable and, with --block-time 0,
