@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import xmlschema
 
+from tests.helpers.anvil import ROOT
 from tests.helpers.node_process import OPERATOR, NodeProcess
-from tests.runs.support import ROOT, write_suite
+from tests.runs.support import write_suite
 
 SCHEMA = ROOT / "tests" / "data" / "junit-10.xsd"
 
