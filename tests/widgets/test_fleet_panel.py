@@ -47,9 +47,11 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
     tests.runFinished.connect(finished.append)
     failures: list[str] = []
     tests.resultAdded.connect(
-        lambda _run, r: failures.append(f"{r['nodeid']}: {r['message']}")
-        if r["outcome"] in ("failed", "error")
-        else None
+        lambda _run, r: (
+            failures.append(f"{r['nodeid']}: {r['message']}")
+            if r["outcome"] in ("failed", "error")
+            else None
+        )
     )
     qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(finished) == 3, timeout=300_000)
