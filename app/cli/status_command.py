@@ -19,6 +19,7 @@ from app.clients.errors import NodeError
 from app.clients.ethereum import EthereumClient
 from app.clients.native import NativeClient
 from app.clients.probe import probe
+from app.tasks import cancel_all
 
 
 def _parser(name: str, description: str) -> argparse.ArgumentParser:
@@ -127,23 +128,29 @@ async def _native_blocks(client: NativeClient) -> AsyncIterator[dict[str, Any]]:
 
 async def _watch(args: argparse.Namespace, out: TextIO) -> int:
     client = await _client(args.target, args.kind, args.data_dir)
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    with contextlib.suppress(NotImplementedError):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-    seen = 0
     blocks = client.new_heads() if isinstance(client, EthereumClient) else _native_blocks(client)
-    try:
+
+    async def follow() -> None:
+        seen = 0
         async for block in blocks:
             _print_block(block, args.json, out)
             seen += 1
             if args.count is not None and seen >= args.count:
-                break
-    except asyncio.CancelledError:
-        pass  # Ctrl+C: a clean stop, not an error
+                return
+
+    # Ctrl+C or SIGTERM ends the follower task and we stop cleanly; this task is never cancelled.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(follow()), asyncio.create_task(stop.wait())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if tasks[0] in done:
+            tasks[0].result()  # a NodeError from the feed reaches run_watch
     finally:
+        await cancel_all(tasks)
         await blocks.aclose()  # type: ignore[attr-defined]
         await client.close()
     return 0

@@ -257,8 +257,8 @@ class FleetService(QObject):
                 async for message in client.subscribe(("blocks",)):
                     if message.get("type") == "new_block":
                         state.first_seen.setdefault(message["block"]["height"], time.monotonic())
-            except NodeError:
-                pass
+            except NodeError as exc:  # down or restarting: the poll marks it; retry the feed
+                log.debug("feed from %s closed: %s", state.name, exc)
             await asyncio.sleep(2.0)
 
     async def _poll(self, client: NativeClient, state: MemberState) -> None:

@@ -4,6 +4,7 @@ and a real anvil."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -84,3 +85,20 @@ def test_status_and_watch_on_an_ethereum_node() -> None:
         assert watched.returncode == 0, watched.stderr
         heights = [json.loads(line)["height"] for line in watched.stdout.splitlines()]
         assert len(heights) == 2 and heights[1] == heights[0] + 1
+
+
+def test_watch_stops_cleanly_on_ctrl_c(node: NodeProcess) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "watch", node.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    miner = mine_in_background(node, 1)
+    miner.join()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert len(out.splitlines()) >= 1  # the block mined while it watched
