@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psutil
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -51,6 +52,11 @@ class NodeMetrics:
             registry=r,
         )
         self.ws_clients = Gauge("chaindeck_websocket_clients", "Open WebSocket clients", registry=r)
+        # A watcher on another machine judges process_resident_memory_bytes against this.
+        host_memory = Gauge(
+            "chaindeck_host_memory_total_bytes", "Physical memory of the node's host", registry=r
+        )
+        host_memory.set(psutil.virtual_memory().total)
         self._node = node
         self.height.set(node.head.height)
         self.transactions.inc(node.transactions_total)
