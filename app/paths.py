@@ -28,6 +28,12 @@ class AppPaths:
         return self.root / "chaindeck.db"
 
     @property
+    def metrics(self) -> Path:
+        """Health history (app/storage/metrics_store.py): its own file, so its steady writes
+        never wait on or bloat the profiles and runs database."""
+        return self.root / "metrics.db"
+
+    @property
     def devnet(self) -> Path:
         """The embedded devnet's chain (the node's own data dir)."""
         return self.root / "devnet"

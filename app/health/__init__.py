@@ -1,0 +1,1 @@
+"""Health of the fleet and this host: metric series, their history, and alert rules."""

@@ -1,0 +1,121 @@
+"""The health metrics of one node, second by second: a ring of the last hour in memory (what the
+5 min and 1 h graphs draw) and one-minute means for the long history (24 h and 7 d)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# Column order is the storage order (app/storage/metrics_store.py); append only.
+METRICS: tuple[str, ...] = (
+    "cpu_pct",
+    "mem_mb",
+    "mem_pct",
+    "latency_p50",
+    "latency_p95",
+    "block_time",
+    "tx_per_s",
+    "mempool",
+    "peers",
+    "height",
+    "behind",
+    "error_pct",
+    "up",
+)
+# Title and unit of each graph; a metric absent here is stored but not drawn.
+GRAPHS: dict[str, tuple[str, str]] = {
+    "cpu_pct": ("CPU", "%"),
+    "mem_mb": ("Memory", "MB"),
+    "latency_p50": ("Latency p50", "ms"),
+    "latency_p95": ("Latency p95", "ms"),
+    "block_time": ("Block time", "s"),
+    "tx_per_s": ("Transactions", "tx/s"),
+    "mempool": ("Mempool", "tx"),
+    "peers": ("Peers", ""),
+}
+HOST = "This host"
+RING_S = 3600  # one hour at one sample a second
+MINUTE = 60
+Row = dict[str, float | None]
+
+
+def clean(value: float | None) -> float | None:
+    """Two decimals are plenty on a graph, and whole numbers take 1-4 bytes in SQLite."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return round(float(value), 2)
+
+
+class NodeHistory:
+    """The last `capacity` seconds of one node; NaN where a metric was unknown."""
+
+    def __init__(self, capacity: int = RING_S) -> None:
+        self.capacity = capacity
+        self._t = np.zeros(capacity)
+        self._v = np.full((capacity, len(METRICS)), np.nan)
+        self._next = 0
+        self._size = 0
+        self.version = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, t: float, row: Row) -> None:
+        self._t[self._next] = t
+        self._v[self._next] = [np.nan if row.get(m) is None else row[m] for m in METRICS]
+        self._next = (self._next + 1) % self.capacity
+        self._size = min(self._size + 1, self.capacity)
+        self.version += 1
+
+    def window(self, since: float) -> tuple[np.ndarray, np.ndarray]:
+        """Times and a (n, len(METRICS)) array of every sample at or after `since`, oldest first."""
+        if self._size < self.capacity:
+            t, v = self._t[: self._size], self._v[: self._size]
+        else:
+            order = np.r_[self._next : self.capacity, 0 : self._next]
+            t, v = self._t[order], self._v[order]
+        keep = t >= since
+        return t[keep].copy(), v[keep].copy()
+
+    def latest(self) -> Row:
+        if not self._size:
+            return {}
+        row = self._v[(self._next - 1) % self.capacity]
+        return {m: (None if np.isnan(x) else float(x)) for m, x in zip(METRICS, row, strict=True)}
+
+
+@dataclass
+class MinuteRollup:
+    """Sums of one node's samples in the current minute; a finished minute becomes its means."""
+
+    minute: int = -1
+    sums: np.ndarray | None = None
+    counts: np.ndarray | None = None
+
+    def add(self, t: float, row: Row) -> tuple[int, Row] | None:
+        """Take one sample; return (minute start, means) when `t` starts a new minute."""
+        minute = int(t) // MINUTE * MINUTE
+        done = None
+        if minute != self.minute:
+            done = self.flush()
+            self.minute = minute
+            self.sums = np.zeros(len(METRICS))
+            self.counts = np.zeros(len(METRICS))
+        assert self.sums is not None and self.counts is not None
+        for i, name in enumerate(METRICS):
+            value = row.get(name)
+            if value is not None:
+                self.sums[i] += value
+                self.counts[i] += 1
+        return done
+
+    def flush(self) -> tuple[int, Row] | None:
+        if self.minute < 0 or self.sums is None or self.counts is None or not self.counts.any():
+            return None
+        means = {
+            name: (clean(self.sums[i] / self.counts[i]) if self.counts[i] else None)
+            for i, name in enumerate(METRICS)
+        }
+        return self.minute, means
