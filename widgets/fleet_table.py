@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.services.fleet_service import MemberState
+from app.services.fleet_member import MemberState
 from widgets.table_model import Index, RowTableModel
 
 COLUMNS = (
@@ -25,6 +25,8 @@ COLUMNS = (
     "Avg block time",
     "Propagation",
     "Uptime",
+    "CPU",
+    "Memory",
 )
 STATE_COLOURS = {
     "up": QColor(46, 160, 67, 60),
@@ -33,13 +35,18 @@ STATE_COLOURS = {
     "down": QColor(218, 54, 51, 110),
 }
 LAGGING_BLOCKS = 3
-NUMERIC = {3, 4, 6, 7, 8, 9, 10, 11, 12}
+NUMERIC = {3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 
 
 def row_state(s: MemberState) -> str:
     if s.state == "up" and s.behind > LAGGING_BLOCKS:
         return "lagging"
     return s.state
+
+
+def _known(value: object, down: bool) -> str:
+    """Blank when the node is down or its protocol does not say (an Ethereum node's mempool)."""
+    return "" if down or value is None else str(value)
 
 
 def _age(ms: int) -> str:
@@ -76,13 +83,15 @@ class FleetTableModel(RowTableModel):
             "" if s.height < 0 else str(s.height),
             "" if down or s.height < 0 else str(s.behind),
             s.latest_hash[:18] + "…" if s.latest_hash else "",
-            "" if down else str(s.peers),
+            _known(s.peers, down),
             "" if down else f"{s.latency_ms:.0f} ms",
-            "" if down else str(s.mempool),
+            _known(s.mempool, down),
             _age(s.last_block_ms),
             "" if avg is None else f"{avg:.2f} s",
             "" if s.propagation_ms is None or down else f"{s.propagation_ms:.0f} ms",
             f"{s.uptime_pct:.1f} %",
+            "" if down or s.cpu_pct is None else f"{s.cpu_pct:.0f} %",
+            "" if down or s.mem_mb is None else f"{s.mem_mb:.0f} MB",
         )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

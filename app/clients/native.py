@@ -105,6 +105,17 @@ class NativeClient:
             extra={"peerList": status.get("peers") or [], "uptime": status.get("uptime")},
         )
 
+    async def metrics_text(self) -> str:
+        """The node's Prometheus page (process CPU and memory for the health graphs)."""
+        try:
+            response = await self._http.get("/metrics")
+        except httpx.HTTPError as exc:
+            raise NodeError(f"cannot reach {self.url}: {exc or type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            code = response.status_code
+            raise NodeError(f"/metrics answered {code}", status=code)
+        return response.text
+
     async def blocks(self, limit: int = 50, offset: int = 0) -> list[Json]:
         return await self._request("GET", "/api/v1/blocks", limit=limit, offset=offset)
 
@@ -171,3 +182,9 @@ class NativeClient:
             reason = str(exc) or type(exc).__name__
             raise NodeError(f"live feed from {self.url} closed: {reason}") from exc
         raise NodeError(f"live feed from {self.url} closed")
+
+    async def block_feed(self) -> AsyncIterator[Json]:
+        """Block summaries as the node announces them, until the feed closes (NodeError)."""
+        async for message in self.subscribe(("blocks",)):
+            if message.get("type") == "new_block":
+                yield message["block"]

@@ -1,5 +1,9 @@
-"""Clusters: saved groups of node connections and local clusters the app starts, each member
-polled once a second for the fleet view (status, latency, lag behind the best, block times).
+"""Clusters: saved groups of node connections and local clusters the app starts.
+
+Every saved cluster and every running local one is watched all the time, not only the one on
+screen: the health history and the alerts need every node. Each member is polled once a second
+(status, latency, lag behind the best, block times, its process's CPU and memory) and its block
+feed stamps when each block reached it (propagation).
 """
 
 from __future__ import annotations
@@ -8,18 +12,21 @@ import asyncio
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app import credentials
 from app.clients.errors import NodeError
+from app.clients.ethereum import EthereumClient
 from app.clients.native import NativeClient
+from app.clients.probe import probe
+from app.health.process_metrics import LocalProcess, RemoteProcess, parse_process_metrics
 from app.jobs.embedded_node import DevnetSettings, NodeStartError
 from app.jobs.local_cluster import ClusterMember, LocalCluster
 from app.paths import AppPaths
 from app.services.connections_service import ProfileError, check_profile
+from app.services.fleet_member import BLOCK_TIMES, MemberState
 from app.storage.clusters import LOCAL, SAVED, ClusterStore
 from app.tasks import cancel_all, spawn
 
@@ -29,45 +36,12 @@ NAME_RE = re.compile(r"^[\w .-]{1,40}$")
 POLL_S = 1.0
 # A member that has not answered for this long is down (issue: "marked down within 5 s").
 DOWN_AFTER_S = 3.0
-BLOCK_TIMES = 20  # recent block intervals kept per member for the average
+METRICS_EVERY = 5  # polls between reads of a remote node's /metrics
+Client = NativeClient | EthereumClient
 
 
 def _credential_key(cluster: str) -> str:
     return f"cluster:{cluster}"
-
-
-@dataclass
-class MemberState:
-    """What the fleet view shows of one member, updated by its poller."""
-
-    name: str
-    url: str
-    kind: str = "native"
-    version: str = ""
-    role: str = ""
-    height: int = -1
-    latest_hash: str = ""
-    peers: int = 0
-    mempool: int = 0
-    latency_ms: float = 0.0
-    last_block_ms: int = 0
-    state: str = "unknown"  # up | down | unknown | problem
-    problem: str = ""
-    behind: int = 0
-    propagation_ms: float | None = None
-    polls: int = 0
-    answered: int = 0
-    last_answer: float = 0.0
-    block_times: list[float] = field(default_factory=list)
-    first_seen: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def uptime_pct(self) -> float:
-        return 100.0 * self.answered / self.polls if self.polls else 0.0
-
-    @property
-    def avg_block_time(self) -> float | None:
-        return sum(self.block_times) / len(self.block_times) if self.block_times else None
 
 
 class FleetService(QObject):
@@ -91,9 +65,9 @@ class FleetService(QObject):
         self.clusters: list[dict[str, Any]] = store.all_sync()
         self.local: dict[str, LocalCluster] = {}
         self.states: dict[str, list[MemberState]] = {}
-        self._watching: str | None = None
+        self.selected: str | None = None
+        self._monitoring = False
         self._tasks: list[asyncio.Task[Any]] = []
-        self._clients: dict[str, NativeClient] = {}
 
     # -- clusters ---------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -127,9 +101,13 @@ class FleetService(QObject):
             }
         )
         await self._reload()
+        await self._unwatch(name)  # its members may have changed
+        if self._monitoring or self.selected == name:
+            self._watch_cluster(name)
 
     async def delete(self, name: str) -> None:
         await self.stop_local(name)
+        await self._unwatch(name)
         await self.store.delete(name)
         credentials.forget_password(_credential_key(name))
         await self._reload()
@@ -191,6 +169,8 @@ class FleetService(QObject):
             }
         )
         await self._reload()
+        if self._monitoring or self.selected == name:
+            self._watch_cluster(name)
         self.clusterStarted.emit(name)
         return members
 
@@ -204,6 +184,7 @@ class FleetService(QObject):
     async def stop_local(self, name: str) -> None:
         job = self.local.pop(name, None)
         if job is not None:
+            await self._unwatch(name)  # stopped on purpose: not "down"
             await job.stop()
             self.clusterStopped.emit(name)
 
@@ -212,16 +193,27 @@ class FleetService(QObject):
         return job is not None and job.running
 
     # -- watching ---------------------------------------------------------------------------
+    def monitor(self) -> None:
+        """Watch every cluster that can answer: saved ones, and local ones that are running."""
+        self._monitoring = True
+        for cluster in self.clusters:
+            if cluster["kind"] != LOCAL or self.is_running(cluster["name"]):
+                self._watch_cluster(cluster["name"])
+
     def watch(self, name: str | None) -> None:
-        """Poll the members of one cluster (the one the fleet view shows), or none."""
-        if name == self._watching:
-            return
-        self._watching = name
-        for task in list(self._tasks):
-            if task.get_name().startswith("fleet-poll"):
-                task.cancel()
+        """The cluster on screen: make sure it is watched (the others are watched anyway)."""
+        self.selected = name
         if name is not None:
-            spawn(self._tasks, self._poll_cluster(name), f"fleet-poll {name}")
+            self._watch_cluster(name)
+
+    def _watch_cluster(self, name: str) -> None:
+        if any(t.get_name() == f"fleet-poll {name}" for t in self._tasks):
+            return
+        spawn(self._tasks, self._poll_cluster(name), f"fleet-poll {name}")
+
+    async def _unwatch(self, name: str) -> None:
+        await cancel_all([t for t in self._tasks if t.get_name() == f"fleet-poll {name}"])
+        self.states.pop(name, None)
 
     async def _poll_cluster(self, name: str) -> None:
         try:
@@ -230,71 +222,23 @@ class FleetService(QObject):
             self.fleetUpdated.emit(name, [])
             log.info("not polling %s: %s", name, exc)
             return
-        states = [MemberState(m.name, m.url, role=m.role) for m in members]
+        states = [MemberState(m.name, m.url, role=m.role, pid=m.pid) for m in members]
         self.states[name] = states
-        clients = [NativeClient(m.url, m.username, m.password) for m in members]
-        feeds: list[asyncio.Task[Any]] = []
-        for client, state in zip(clients, states, strict=True):
-            spawn(feeds, self._feed(client, state), f"fleet-feed {state.name}")
+        pollers = [
+            _MemberPoller(m, s, known=m.pid is not None)
+            for m, s in zip(members, states, strict=True)
+        ]
         try:
+            rounds = 0
             while True:
                 started = time.monotonic()
-                await asyncio.gather(
-                    *(self._poll(c, s) for c, s in zip(clients, states, strict=True))
-                )
+                await asyncio.gather(*(p.poll(rounds) for p in pollers))
                 self._compare(states)
                 self.fleetUpdated.emit(name, states)
+                rounds += 1
                 await asyncio.sleep(max(0.05, POLL_S - (time.monotonic() - started)))
         finally:
-            await cancel_all(feeds)
-            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-
-    async def _feed(self, client: NativeClient, state: MemberState) -> None:
-        """When each block reached this node, to the millisecond: the propagation column
-        compares these across nodes (a 1 s poll alone would only say 'within a second')."""
-        while True:
-            try:
-                async for message in client.subscribe(("blocks",)):
-                    if message.get("type") == "new_block":
-                        state.first_seen.setdefault(message["block"]["height"], time.monotonic())
-            except NodeError as exc:  # down or restarting: the poll marks it; retry the feed
-                log.debug("feed from %s closed: %s", state.name, exc)
-            await asyncio.sleep(2.0)
-
-    async def _poll(self, client: NativeClient, state: MemberState) -> None:
-        state.polls += 1
-        try:
-            status = await asyncio.wait_for(client.status(), DOWN_AFTER_S)
-        except (NodeError, TimeoutError) as exc:
-            if time.monotonic() - state.last_answer > DOWN_AFTER_S or not state.answered:
-                state.state = "down"
-                state.problem = str(exc) or "no answer"
-            return
-        now = time.monotonic()
-        state.answered += 1
-        state.last_answer = now
-        state.latency_ms = client.last_latency_ms
-        state.version = f"chaindeck {status.get('version', '')}".strip()
-        state.role = str(status.get("role", state.role))
-        height = int(status.get("blockHeight", -1))
-        if height > state.height >= 0:
-            if state.last_block_ms:
-                state.block_times.append((now * 1000 - state.last_block_ms) / 1000)
-                del state.block_times[:-BLOCK_TIMES]
-            state.last_block_ms = int(now * 1000)
-        elif state.height < 0:
-            state.last_block_ms = int(now * 1000)
-        for h in range(max(state.height + 1, height - 50), height + 1):
-            state.first_seen.setdefault(h, now)
-        if len(state.first_seen) > 200:
-            for h in sorted(state.first_seen)[:-100]:
-                del state.first_seen[h]
-        state.height = height
-        state.latest_hash = str(status.get("latestHash", ""))
-        state.peers = len(status.get("peers", []))
-        state.mempool = int(status.get("mempoolSize", 0))
-        state.problem = str(status.get("problem", ""))
-        state.state = "problem" if state.problem else "up"
+            await asyncio.gather(*(p.close() for p in pollers), return_exceptions=True)
 
     @staticmethod
     def _compare(states: list[MemberState]) -> None:
@@ -313,3 +257,118 @@ class FleetService(QObject):
         await cancel_all(self._tasks)
         for name in list(self.local):
             await self.stop_local(name)
+
+
+class _MemberPoller:
+    """One member: its client (native or Ethereum, probed for saved clusters), its block feed,
+    and one poll a round."""
+
+    def __init__(self, member: ClusterMember, state: MemberState, known: bool) -> None:
+        self.member = member
+        self.state = state
+        self.client: Client | None = None
+        self._kind: str | None = "native" if known else None
+        self._feed: list[asyncio.Task[Any]] = []
+        self._local = LocalProcess(member.pid) if member.pid else None
+        self._remote = RemoteProcess()
+        self._last_round = time.monotonic()
+
+    async def close(self) -> None:
+        await cancel_all(self._feed)
+        if self.client is not None:
+            await self.client.close()
+
+    async def _connect(self) -> Client | None:
+        """The client, once the member's protocol is known (a saved node may be down now)."""
+        if self.client is not None:
+            return self.client
+        if self._kind is None:
+            try:
+                self._kind = (await probe(self.member.url)).kind
+            except NodeError as exc:
+                self._mark_silent(exc)
+                return None
+        m = self.member
+        if self._kind == "ethereum":
+            self.client = EthereumClient(m.url)
+        else:
+            self.client = NativeClient(m.url, m.username, m.password)
+        self.state.kind = self._kind
+        spawn(self._feed, self._follow_blocks(self.client), f"fleet-feed {m.name}")
+        return self.client
+
+    async def _follow_blocks(self, client: Client) -> None:
+        """When each block reached this node, to the millisecond: the propagation column
+        compares these across nodes (a 1 s poll alone would only say 'within a second')."""
+        state = self.state
+        while True:
+            try:
+                async for block in client.block_feed():
+                    height = int(block["height"])
+                    if height not in state.first_seen:
+                        state.first_seen[height] = time.monotonic()
+                        state.tx_seen += int(block.get("txCount", 0))
+            except NodeError as exc:  # down or restarting: the poll marks it; retry the feed
+                log.debug("feed from %s closed: %s", state.name, exc)
+            await asyncio.sleep(2.0)
+
+    def _mark_silent(self, exc: Exception) -> None:
+        state = self.state
+        state.outcomes.append(False)
+        if time.monotonic() - state.last_answer > DOWN_AFTER_S or not state.answered:
+            state.state = "down"
+            state.problem = str(exc) or "no answer"
+
+    async def poll(self, round_no: int) -> None:
+        state = self.state
+        state.polls += 1
+        now = time.monotonic()
+        elapsed, self._last_round = max(now - self._last_round, 1e-3), now
+        state.tx_per_s, state.tx_seen = state.tx_seen / elapsed, 0
+        client = await self._connect()
+        if client is None:
+            return
+        try:
+            snap = await asyncio.wait_for(client.snapshot(), DOWN_AFTER_S)
+        except (NodeError, TimeoutError) as exc:
+            self._mark_silent(exc)
+            return
+        now = time.monotonic()
+        state.answered += 1
+        state.last_answer = now
+        state.outcomes.append(True)
+        state.latency_ms = snap.latency_ms
+        state.latencies.append(snap.latency_ms)
+        state.version = snap.version
+        state.role = snap.role or state.role or snap.kind
+        height = snap.height
+        if height > state.height >= 0:
+            if state.last_block_ms:
+                state.block_times.append((now * 1000 - state.last_block_ms) / 1000)
+                del state.block_times[:-BLOCK_TIMES]
+            state.last_block_ms = int(now * 1000)
+        elif state.height < 0:
+            state.last_block_ms = int(now * 1000)
+        for h in range(max(state.height + 1, height - 50), height + 1):
+            state.first_seen.setdefault(h, now)
+        if len(state.first_seen) > 200:
+            for h in sorted(state.first_seen)[:-100]:
+                del state.first_seen[h]
+        state.height = height
+        state.latest_hash = snap.latest_hash
+        state.peers = snap.peers
+        state.mempool = snap.mempool
+        state.problem = snap.problem
+        state.state = "problem" if state.problem else "up"
+        await self._sample_process(client, round_no)
+
+    async def _sample_process(self, client: Client, round_no: int) -> None:
+        if self._local is not None:
+            self.state.take_process(self._local.read())
+        elif isinstance(client, NativeClient) and round_no % METRICS_EVERY == 0:
+            try:
+                text = await asyncio.wait_for(client.metrics_text(), DOWN_AFTER_S)
+            except (NodeError, TimeoutError):
+                return  # a private node's /metrics needs a token: CPU and memory stay unknown
+            figures = parse_process_metrics(text)
+            self.state.take_process(self._remote.take(time.monotonic(), figures))
