@@ -58,17 +58,21 @@ class Composition:
     def __init__(self, options: Options) -> None:
         from app.jobs.embedded_node import DevnetSettings
         from app.paths import AppPaths
+        from app.services.alert_service import AlertService
         from app.services.connections_service import ConnectionsService
         from app.services.dashboard_service import DashboardService
         from app.services.devnet_service import DevnetService
         from app.services.explorer_service import ExplorerService
         from app.services.fleet_service import FleetService
+        from app.services.health_service import HealthService
         from app.services.node_service import NodeService
         from app.services.session_service import SessionService
         from app.services.test_run_service import TestRunService
         from app.services.wallet_service import WalletService
+        from app.storage.alert_store import AlertStore
         from app.storage.app_db import AppDb
         from app.storage.clusters import ClusterStore
+        from app.storage.metrics_store import MetricsStore
         from app.storage.test_runs import TestRunStore
         from widgets.main_window import MainWindow
 
@@ -79,6 +83,9 @@ class Composition:
         settings = DevnetSettings.from_dict(self.db.get_setting("devnet"))
         self.devnet = DevnetService(self.paths, settings, ephemeral=options.ephemeral)
         self.fleet = FleetService(ClusterStore(self.db), self.paths, settings)
+        self.metrics = MetricsStore(self.paths.metrics)
+        self.health = HealthService(self.fleet, self.metrics)
+        self.alerts = AlertService(self.fleet, self.health, AlertStore(self.db))
         self.connections = ConnectionsService(self.db)
         self.session = SessionService(self.node, self.devnet, self.connections)
         self.wallets = WalletService(self.node)
@@ -98,12 +105,18 @@ class Composition:
             dashboard=self.dashboard,
             tests=self.tests,
             fleet=self.fleet,
+            health=self.health,
+            alerts=self.alerts,
         )
 
     async def start(self) -> None:
         """Inside the running loop, after the window is up."""
         self.dashboard.start()
         await self.window.tests_panel.reload_history()
+        await self.alerts.start()
+        await self.health.start()
+        self.fleet.monitor()
+        self.window.alerts_panel.reload_history()
         if self.options.profile:
             await self.session.use_profile(self.options.profile)
         elif self.options.embedded:
@@ -116,6 +129,8 @@ class Composition:
         steps = (
             self.tests.stop,
             self.fleet.stop,
+            self.alerts.stop,
+            self.health.stop,
             self.session.stop,
             self.wallets.stop,
             self.node.stop,
@@ -125,6 +140,7 @@ class Composition:
                 await asyncio.wait_for(step(), STOP_LIMIT)
             except TimeoutError:
                 log.error("%s did not finish in %.0f s", step.__qualname__, STOP_LIMIT)
+        self.metrics.close()
         self.db.close()
 
 
@@ -184,9 +200,7 @@ def run_gui(options: Options) -> int:
         return 2
     apply_theme(app, composition.db.get_setting("theme", "system"))
     composition.window.setObjectName("mainWindow")
-    composition.window.dashboard_panel.set_dark(
-        composition.db.get_setting("theme", "system") == "dark"
-    )
+    composition.window.set_plots_dark(composition.db.get_setting("theme", "system") == "dark")
     closed = asyncio.Event()
     composition.window.closing.connect(closed.set)
     app.setQuitOnLastWindowClosed(False)  # we quit after the ordered shutdown below

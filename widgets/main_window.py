@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QStyle,
+    QSystemTrayIcon,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -20,27 +22,34 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.clients.errors import NodeError
+from app.health.alerts import Alert
 from app.jobs.embedded_node import DevnetSettings
+from app.services.alert_service import AlertService
 from app.services.connections_service import DEVNET, ConnectionsService
 from app.services.dashboard_service import DashboardService
 from app.services.devnet_service import DevnetService
 from app.services.explorer_service import ExplorerService
 from app.services.fleet_service import FleetService
+from app.services.health_service import HealthService
 from app.services.node_service import NodeService
 from app.services.session_service import SessionService
 from app.services.test_run_service import TestRunService
 from app.services.wallet_service import WalletService
 from app.storage.app_db import AppDb
+from widgets.alerts_panel import AlertsPanel
 from widgets.connections_dialog import ConnectionsDialog
 from widgets.crash_banner import CrashBanner
 from widgets.dashboard_panel import DashboardPanel
 from widgets.explorer_panel import ExplorerPanel
 from widgets.fleet_panel import FleetPanel
+from widgets.health_panel import HealthPanel
 from widgets.node_settings_dialog import NodeSettingsDialog
-from widgets.status_bar import ConnectionStatus
+from widgets.status_bar import AlertIndicator, ConnectionStatus
 from widgets.tests_panel import TestsPanel
 from widgets.theme import THEMES, apply_theme
 from widgets.wallets_panel import WalletsPanel
+
+TABS = ("Dashboard", "Explorer", "Wallets", "Tests", "Fleet", "Health", "Alerts")
 
 
 class MainWindow(QMainWindow):
@@ -59,6 +68,8 @@ class MainWindow(QMainWindow):
         dashboard: DashboardService,
         tests: TestRunService,
         fleet: FleetService,
+        health: HealthService,
+        alerts: AlertService,
     ) -> None:
         super().__init__()
         self.db = db
@@ -74,12 +85,16 @@ class MainWindow(QMainWindow):
         self.wallets_panel = WalletsPanel(wallets)
         self.tests_panel = TestsPanel(tests)
         self.fleet_panel = FleetPanel(fleet)
+        self.health_panel = HealthPanel(health)
+        self.alerts_panel = AlertsPanel(alerts)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dashboard_panel, "Dashboard")
         self.tabs.addTab(self.explorer_panel, "Explorer")
         self.tabs.addTab(self.wallets_panel, "Wallets")
         self.tabs.addTab(self.tests_panel, "Tests")
         self.tabs.addTab(self.fleet_panel, "Fleet")
+        self.tabs.addTab(self.health_panel, "Health")
+        self.tabs.addTab(self.alerts_panel, "Alerts")
         self.crash = CrashBanner()
         self.crash.restart.clicked.connect(self._restart_devnet)
         central = QWidget()
@@ -93,6 +108,20 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status, 1)
         self.devnet_state = QLabel()
         self.statusBar().addPermanentWidget(self.devnet_state)
+        self.alert_indicator = AlertIndicator(alerts)
+        self.alert_indicator.clicked.connect(lambda: self.tabs.setCurrentWidget(self.alerts_panel))
+        self.statusBar().addPermanentWidget(self.alert_indicator)
+        self.notifications: list[tuple[str, str]] = []  # what the tray was asked to show
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self.tray = QSystemTrayIcon(icon, self)
+            self.tray.setToolTip("ChainDeck")
+            self.tray.activated.connect(lambda _reason: self._raise_alerts())
+            self.tray.show()
+        alerts.alertFired.connect(lambda a: self.notify(a))
+        alerts.alertResolved.connect(lambda a: self.notify(a))
+        self.alerts_panel.nodeOpened.connect(self.show_health)
 
         self.node_picker = QComboBox()
         self.node_picker.setMinimumWidth(220)
@@ -146,7 +175,7 @@ class MainWindow(QMainWindow):
         self.search_action = self._action(go, "&Search…", self.focus_search, ["Ctrl+K", "Ctrl+F"])
         self.send_action = self._action(go, "Se&nd…", self.open_send, "Ctrl+N")
         go.addSeparator()
-        for i, name in enumerate(("Dashboard", "Explorer", "Wallets", "Tests", "Fleet"), start=1):
+        for i, name in enumerate(TABS, start=1):
             self._action(
                 go, name, lambda _c=False, i=i: self.tabs.setCurrentIndex(i - 1), f"Ctrl+{i}"
             )
@@ -166,6 +195,28 @@ class MainWindow(QMainWindow):
             action.setChecked(name == current)
             themes.addAction(action)
 
+    # -- alerts ------------------------------------------------------------------------------
+    def notify(self, alert: Alert) -> None:
+        """A desktop notification for an alert that fires or resolves."""
+        title = f"{alert.title}: {alert.node}" if alert.firing else f"Resolved: {alert.title}"
+        text = alert.message if alert.firing else f"{alert.node} is back to normal"
+        self.notifications.append((title, text))
+        del self.notifications[:-50]
+        if self.tray is not None:
+            kind = QSystemTrayIcon.MessageIcon
+            icon = kind.Warning if alert.firing else kind.Information
+            self.tray.showMessage(title, text, icon, 8000)
+
+    def _raise_alerts(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.tabs.setCurrentWidget(self.alerts_panel)
+
+    def show_health(self, node: str) -> None:
+        self.health_panel.show_node(node)
+        self.tabs.setCurrentWidget(self.health_panel)
+
     # -- actions -----------------------------------------------------------------------------
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.explorer_panel)
@@ -183,11 +234,15 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.explorer_panel)
         self.explorer_panel._open("transaction", tx_hash)
 
+    def set_plots_dark(self, dark: bool) -> None:
+        self.dashboard_panel.set_dark(dark)
+        self.health_panel.set_dark(dark)
+
     def set_theme(self, name: str) -> None:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         shown = apply_theme(app, name)
-        self.dashboard_panel.set_dark(shown == "dark")
+        self.set_plots_dark(shown == "dark")
         self.db.set_setting("theme", name)
 
     def open_connections(self) -> ConnectionsDialog:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from app.health.alerts import Alert
+from app.services.alert_service import AlertService
 from app.services.node_service import NodeService
 
 COLOURS = {"live": "#2e9e44", "connecting": "#d39e00", "lost": "#d0342c", "idle": "#888888"}
@@ -50,3 +54,27 @@ class ConnectionStatus(QWidget):
         return " | ".join(
             w.text() for w in (self.state, self.name, self.height, self.peers, self.mempool)
         )
+
+
+class AlertIndicator(QLabel):
+    """How many alerts fire now; a click opens the Alerts tab."""
+
+    clicked = Signal()
+
+    def __init__(self, alerts: AlertService) -> None:
+        super().__init__()
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        alerts.activeChanged.connect(self.show_alerts)
+        self.show_alerts(alerts.active)
+
+    def show_alerts(self, active: list[Alert]) -> None:
+        if not active:
+            self.setText('<span style="color:#2e9e44">●</span> no alerts')
+            self.setToolTip("No alert is firing")
+            return
+        self.setText(f'<span style="color:#d0342c">▲</span> {len(active)} alert(s)')
+        self.setToolTip("\n".join(f"{a.title}: {a.node} — {a.message}" for a in active))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.clicked.emit()
+        super().mousePressEvent(event)

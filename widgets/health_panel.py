@@ -1,0 +1,280 @@
+"""Health graphs of one node or this host: CPU, memory, latency, block time, tx/s, mempool,
+peers and lag, over 5 min / 1 h / 24 h / 7 d. The graphs share one time axis: wheel-zoom or drag
+one and all follow; hovering shows every figure at that instant; Home returns to live."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.health.series import HOST, METRICS, RING_S
+from app.services.health_service import HealthService
+
+RANGES = (("5 min", 300), ("1 h", 3600), ("24 h", 86400), ("7 d", 7 * 86400))
+# Title, unit, the metrics drawn (two curves on the latency graph).
+GRAPHS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("CPU", "%", ("cpu_pct",)),
+    ("Memory", "MB", ("mem_mb",)),
+    ("Latency p50 / p95", "ms", ("latency_p50", "latency_p95")),
+    ("Block time", "s", ("block_time",)),
+    ("Transactions", "tx/s", ("tx_per_s",)),
+    ("Mempool", "tx", ("mempool",)),
+    ("Peers", "", ("peers",)),
+    ("Behind the best", "blocks", ("behind",)),
+)
+PENS = ("#3d7bd9", "#d9822b")
+LONG_REFRESH_S = 60  # the one-minute history changes once a minute
+
+
+class HealthGraph(pg.PlotWidget):
+    def __init__(self, title: str, unit: str, metrics: tuple[str, ...]) -> None:
+        super().__init__(axisItems={"bottom": pg.DateAxisItem()})
+        self.metrics = metrics
+        self.columns = [METRICS.index(m) for m in metrics]
+        self.setTitle(title)
+        self.setLabel("left", unit)
+        self.getAxis("left").enableAutoSIPrefix(False)
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setMouseEnabled(x=True, y=False)  # zoom and pan in time; heights fit themselves
+        self.setMenuEnabled(False)
+        self.setMinimumHeight(140)
+        self.setBackground("w")
+        self.curves = []
+        for i, metric in enumerate(metrics):
+            curve = self.plot(pen=pg.mkPen(PENS[i % len(PENS)], width=1), name=metric)
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            self.curves.append(curve)
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888888", style=Qt.PenStyle.DotLine))
+        self.cursor.hide()
+        self.addItem(self.cursor, ignoreBounds=True)
+
+    def show_data(self, t: np.ndarray, values: np.ndarray) -> bool:
+        """Draw; False when this node has no figure for this graph (it is then hidden)."""
+        has_any = False
+        for curve, column in zip(self.curves, self.columns, strict=True):
+            y = values[:, column] if len(values) else np.zeros(0)
+            finite = np.isfinite(y)
+            has_any = has_any or bool(finite.any())
+            curve.setData(t[finite], y[finite], connect="finite")
+        if has_any:
+            top = np.nanmax(values[:, self.columns]) if len(values) else 0.0
+            self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)
+        return has_any
+
+
+class HealthPanel(QWidget):
+    def __init__(self, health: HealthService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.health = health
+        self.range_s = RANGES[0][1]
+        self.following = True  # the time axis tracks now until the user zooms or pans
+        self.t = np.zeros(0)
+        self.values = np.zeros((0, len(METRICS)))
+        self._seen_version = -1
+        self._long_age = LONG_REFRESH_S
+
+        self.node = QComboBox()
+        self.node.setMinimumWidth(260)
+        self.node.setToolTip("Whose health to show")
+        self.node.addItem(HOST)
+        self.range_buttons = QButtonGroup(self)
+        self.range_buttons.setExclusive(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Node:"))
+        top.addWidget(self.node)
+        top.addSpacing(12)
+        for i, (label, seconds) in enumerate(RANGES):
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setChecked(i == 0)
+            button.setToolTip(f"Last {label} (Alt+{i + 1})")
+            button.setShortcut(QKeySequence(f"Alt+{i + 1}"))
+            self.range_buttons.addButton(button, seconds)
+            top.addWidget(button)
+        self.live_button = QPushButton("Live")
+        self.live_button.setToolTip("Back to the whole range, following now (Home)")
+        self.png_button = QPushButton("Export PNG…")
+        self.csv_button = QPushButton("Export CSV…")
+        top.addSpacing(12)
+        for button in (self.live_button, self.png_button, self.csv_button):
+            top.addWidget(button)
+        top.addStretch(1)
+        self.hover = QLabel("Hover a graph to read its figures; wheel to zoom, drag to pan.")
+        self.hover.setObjectName("healthHover")
+        self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.canvas = QWidget()
+        grid = QGridLayout(self.canvas)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.graphs = [HealthGraph(title, unit, metrics) for title, unit, metrics in GRAPHS]
+        for i, graph in enumerate(self.graphs):
+            grid.addWidget(graph, i // 2, i % 2)
+            if i:
+                graph.setXLink(self.graphs[0])
+            graph.scene().sigMouseMoved.connect(lambda pos, g=graph: self._hovered(g, pos))
+        self.graphs[0].getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        for graph in self.graphs[1:]:
+            graph.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.hover)
+        layout.addWidget(self.canvas, 1)
+
+        self.node.currentTextChanged.connect(lambda _t: self.refresh(force=True))
+        self.range_buttons.idClicked.connect(self.set_range)
+        self.live_button.clicked.connect(self.go_live)
+        self.png_button.clicked.connect(lambda: self._ask_path("PNG image (*.png)", "png"))
+        self.csv_button.clicked.connect(lambda: self._ask_path("CSV (*.csv)", "csv"))
+        QShortcut(QKeySequence("Home"), self, self.go_live)
+        health.sampled.connect(self._sampled)
+
+    def set_dark(self, dark: bool) -> None:
+        for graph in self.graphs:
+            graph.setBackground("#17181a" if dark else "w")
+
+    # -- choosing -----------------------------------------------------------------------------
+    def selected(self) -> str:
+        return self.node.currentText() or HOST
+
+    def _fill_nodes(self) -> None:
+        names = self.health.nodes()
+        if names != [self.node.itemText(i) for i in range(self.node.count())]:
+            chosen = self.selected()
+            self.node.blockSignals(True)
+            self.node.clear()
+            self.node.addItems(names)
+            self.node.setCurrentText(chosen if chosen in names else HOST)
+            self.node.blockSignals(False)
+
+    def show_node(self, name: str) -> None:
+        self._fill_nodes()
+        self.node.setCurrentText(name)
+
+    def set_range(self, seconds: int) -> None:
+        self.range_s = seconds
+        button = self.range_buttons.button(seconds)
+        if button is not None and not button.isChecked():
+            button.setChecked(True)
+        self.go_live()
+
+    def go_live(self) -> None:
+        self.following = True
+        self.refresh(force=True)
+
+    def _user_moved(self, *_args: Any) -> None:
+        self.following = False
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _sampled(self) -> None:
+        self._fill_nodes()
+        if not self.isVisible():
+            return  # a hidden tab costs nothing; showing it redraws
+        self._long_age += 1
+        if self.range_s <= RING_S or self._long_age >= LONG_REFRESH_S:
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._fill_nodes()
+        self.refresh(force=True)
+
+    @asyncSlot()
+    async def refresh(self, force: bool = False) -> None:
+        node, range_s = self.selected(), self.range_s
+        history = self.health.histories.get(node)
+        unchanged = history is not None and history.version == self._seen_version
+        if range_s <= RING_S and not force and unchanged:
+            return
+        self._seen_version = history.version if history is not None else -1
+        self._long_age = 0
+        t, values = await self.health.series(node, range_s)
+        if (node, range_s) != (self.selected(), self.range_s):
+            return  # the user moved on while the history was read
+        self.draw(t, values)
+
+    def draw(self, t: np.ndarray, values: np.ndarray) -> None:
+        self.t, self.values = t, values
+        for graph in self.graphs:
+            graph.setVisible(graph.show_data(t, values))
+        if self.following:
+            now = float(t[-1]) if len(t) else dt.datetime.now().timestamp()
+            self.graphs[0].setXRange(now - self.range_s, now, padding=0)
+
+    def _hovered(self, graph: HealthGraph, pos: Any) -> None:
+        if not len(self.t) or not graph.sceneBoundingRect().contains(pos):
+            return
+        x = graph.getViewBox().mapSceneToView(pos).x()
+        i = int(np.clip(np.searchsorted(self.t, x), 0, len(self.t) - 1))
+        for g in self.graphs:
+            g.cursor.setPos(self.t[i])
+            g.cursor.show()
+        self.hover.setText(self.describe(i))
+
+    def describe(self, i: int) -> str:
+        """Every figure at sample i, as the hover line shows it."""
+        when = dt.datetime.fromtimestamp(self.t[i]).strftime("%Y-%m-%d %H:%M:%S")
+        parts = [when]
+        for title, unit, metrics in GRAPHS:
+            figures = [self.values[i, METRICS.index(m)] for m in metrics]
+            if all(np.isnan(f) for f in figures):
+                continue
+            shown = " / ".join("—" if np.isnan(f) else f"{f:,.4g}" for f in figures)
+            parts.append(f"{title} {shown} {unit}".strip())
+        return " · ".join(parts)
+
+    # -- export -------------------------------------------------------------------------------
+    def _ask_path(self, kind: str, suffix: str) -> QFileDialog:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        default = f"chaindeck-health-{self.selected().replace(' ', '_')}-{stamp}.{suffix}"
+        dialog = QFileDialog(self, f"Export {suffix.upper()}", str(Path.home() / default), kind)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix(suffix)
+        dialog.fileSelected.connect(
+            lambda path: (
+                self.export_png(Path(path)) if suffix == "png" else self.export_csv(Path(path))
+            )
+        )
+        dialog.open()
+        return dialog
+
+    def export_png(self, path: Path) -> None:
+        if not self.canvas.grab().save(str(path), "PNG"):
+            self.hover.setText(f"Could not write {path}")
+            return
+        self.hover.setText(f"Saved {path}")
+
+    def export_csv(self, path: Path) -> None:
+        """The samples of the range on screen, one row per instant, blank where unknown."""
+        try:
+            with path.open("w", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(["time", "node", *METRICS])
+                for t, row in zip(self.t, self.values, strict=True):
+                    stamp = dt.datetime.fromtimestamp(t).isoformat(timespec="seconds")
+                    cells = ["" if np.isnan(v) else f"{v:g}" for v in row]
+                    writer.writerow([stamp, self.selected(), *cells])
+        except OSError as exc:
+            self.hover.setText(f"Could not write {path}: {exc.strerror}")
+            return
+        self.hover.setText(f"Saved {len(self.t)} rows to {path}")
