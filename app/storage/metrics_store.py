@@ -2,7 +2,9 @@
 means for seven days (tier 1). Old rows are pruned, so the file stays bounded whatever runs.
 
 One row per node and instant, a column per metric (app/health/series.py), in a WITHOUT ROWID
-table keyed (tier, node, t): a range read of one node is one index scan.
+table keyed (tier, node, t): a range read of one node is one index scan. Values are kept as
+integer hundredths: SQLite stores a small integer in 1-4 bytes where a REAL always takes 8, which
+halves the file (tests/bench/metrics_store_size.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ T = TypeVar("T")
 SECONDS = 0
 MINUTES = 1
 KEEP_S = {SECONDS: 3600, MINUTES: 7 * 24 * 3600}
+SCALE = 100  # two decimals, as app.health.series.clean keeps them
+
+
+def _packed(value: float | None) -> int | None:
+    return None if value is None else round(value * SCALE)
+
+
+def _unpacked(value: int | None) -> float | None:
+    return None if value is None else value / SCALE
 
 
 class MetricsStore:
@@ -35,7 +46,7 @@ class MetricsStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # history: losing the last second is fine
         conn.execute("create table if not exists nodes (id integer primary key, name text unique)")
-        columns = ", ".join(f"{m} real" for m in METRICS)
+        columns = ", ".join(f"{m} integer" for m in METRICS)
         conn.execute(
             f"create table if not exists samples (tier integer, node integer, t integer, "
             f"{columns}, primary key (tier, node, t)) without rowid"
@@ -74,7 +85,8 @@ class MetricsStore:
     def write_sync(self, tier: int, rows: Sequence[tuple[str, int, Row]]) -> None:
         marks = ", ".join("?" * (3 + len(METRICS)))
         values = [
-            (tier, self._node_id(node), t, *(row.get(m) for m in METRICS)) for node, t, row in rows
+            (tier, self._node_id(node), t, *(_packed(row.get(m)) for m in METRICS))
+            for node, t, row in rows
         ]
         self.conn.executemany(f"insert or replace into samples values ({marks})", values)
         self.conn.commit()
@@ -87,7 +99,9 @@ class MetricsStore:
             "where tier = ? and node = ? and t >= ? order by t",
             [tier, self._ids[node], since],
         )
-        return [(r[0], dict(zip(METRICS, r[1:], strict=True))) for r in cursor]
+        return [
+            (r[0], {m: _unpacked(v) for m, v in zip(METRICS, r[1:], strict=True)}) for r in cursor
+        ]
 
     def prune_sync(self, now: int) -> int:
         removed = 0
