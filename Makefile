@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 TOOLS := .tools
 
-.PHONY: run node check-qt test lint format bench bench-gui bundle anvil clean help
+.PHONY: run node check-qt test lint format bench bench-gui bench-fleet bundle anvil clean help
 
 help:
 	@echo "make run    start ChainDeck: the window with its embedded devnet"
@@ -93,3 +93,6 @@ clean:
 
 bench-gui: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/gui_feed.py
+
+bench-fleet: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) tests/bench/fleet.py

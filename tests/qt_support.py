@@ -86,3 +86,5 @@ def close_session_loop() -> Iterator[None]:
         executor = getattr(_loop, "_QEventLoop__default_executor", None)
         if executor is not None:
             executor.shutdown(wait=True)
+            # Each conftest that imports this fixture ends it once: shut down only once.
+            _loop._QEventLoop__default_executor = None  # type: ignore[attr-defined]

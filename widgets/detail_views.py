@@ -182,7 +182,10 @@ class AddressView(DetailView):
         self.offset = int(data.get("offset", 0))
         self.limit = int(data.get("limit", 50))
         label = data.get("label")
-        self.title.setText(f"Address {label}" if label else "Address")
+        title = f"Address {label}" if label else "Address"
+        if data.get("history") is False:
+            title += " — this node keeps no transaction index by address"
+        self.title.setText(title)
         self.set_fields(
             [
                 ("Address", data["address"]),

@@ -87,6 +87,9 @@ class SendDialog(QDialog):
             self.errors[name] = error
             form.addRow(title, field)
             form.addRow("", error)
+        if "fee" not in wallets.features:  # an Ethereum node prices the gas itself
+            form.setRowVisible(self.fee, False)
+            self.fee.setText("")
         self.message = QLabel()
         self.message.setObjectName("errorText")
         self.message.setWordWrap(True)

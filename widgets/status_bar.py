@@ -47,8 +47,10 @@ class ConnectionStatus(QWidget):
     def show_status(self, status: dict[str, Any]) -> None:
         role = status.get("role", "")
         self.name.setText(f"{self.node.name} ({role})" if role else self.node.name)
-        self.peers.setText(f"peers {len(status.get('peers') or [])}")
-        self.mempool.setText(f"mempool {status.get('mempoolSize', 0):,}")
+        peers = status.get("peerCount", len(status.get("peers") or []))
+        self.peers.setText(f"peers {'—' if peers is None else peers}")
+        mempool = status.get("mempoolSize", 0)
+        self.mempool.setText(f"mempool {'—' if mempool is None else f'{mempool:,}'}")
 
     def text(self) -> str:
         return " | ".join(

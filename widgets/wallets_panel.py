@@ -81,11 +81,16 @@ class WalletsPanel(QWidget):
         layout.addWidget(QLabel("Sent from here"))
         layout.addWidget(self.sent, 1)
 
-        wallets.walletsChanged.connect(self.model.set_wallets)
+        wallets.walletsChanged.connect(self._wallets_changed)
         wallets.walletsFailed.connect(self.show_message)
         wallets.transactionSent.connect(self._add_sent)
         wallets.transactionConfirmed.connect(self._confirmed)
         self.dialog: SendDialog | None = None
+
+    def _wallets_changed(self, wallets: list[dict[str, Any]]) -> None:
+        self.model.set_wallets(wallets)
+        can_create = "create_wallet" in self.wallets.features
+        self.new_button.setVisible(can_create)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -1,5 +1,7 @@
-"""An Ethereum node over JSON-RPC (anvil, geth, Hardhat): the reads the fleet view and the
-`status`/`watch` commands need, in the same shapes the native client gives.
+"""An Ethereum node over JSON-RPC (anvil, geth, Hardhat) behind the native client's interface:
+status, blocks and transactions, accounts (`eth_accounts`) and sending from unlocked ones, live
+new heads. The explorer, wallets, fleet and health views use it as they use a ChainDeck node;
+`features` says what the protocol lacks (no node-made wallets, no fee field, no address index).
 
 Amounts are in ether, heights are ints, hashes stay 0x-hex. New heads come from
 `eth_subscribe("newHeads")` over WebSocket where the node offers it, else from polling.
@@ -11,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -22,15 +25,45 @@ from app.clients.snapshot import NodeSnapshot
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 POLL_S = 1.0
 WEI = 10**18
+FEATURES = frozenset({"memo", "mine"})
 
 
 def _int(value: Any) -> int:
     return int(str(value), 16) if isinstance(value, str) else int(value or 0)
 
 
+def tx_summary(raw: dict[str, Any], receipt: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An Ethereum transaction in the native shape: ether amounts, the fee once mined, gas."""
+    height = raw.get("blockNumber")
+    fee = None
+    if receipt is not None:
+        price = receipt.get("effectiveGasPrice") or raw.get("gasPrice")
+        fee = _int(receipt.get("gasUsed")) * _int(price) / WEI
+    data = raw.get("input") or "0x"
+    try:
+        memo = bytes.fromhex(data[2:]).decode() if len(data) > 2 else ""
+    except (ValueError, UnicodeDecodeError):
+        memo = ""  # contract calls carry binary data, not a memo
+    return {
+        "hash": raw["hash"],
+        "from": raw.get("from", ""),
+        "to": raw.get("to") or (receipt or {}).get("contractAddress") or "",
+        "amount": _int(raw.get("value")) / WEI,
+        "fee": fee,
+        "nonce": _int(raw.get("nonce")),
+        "memo": memo,
+        "gas": _int(raw.get("gas")),
+        "gasUsed": _int(receipt.get("gasUsed")) if receipt else None,
+        "status": "pending" if height is None else "confirmed",
+        "blockHeight": None if height is None else _int(height),
+        "blockHash": raw.get("blockHash"),
+    }
+
+
 def block_summary(raw: dict[str, Any]) -> dict[str, Any]:
     """An Ethereum block in the native summary's shape (timestamp in ms, as ours)."""
     txs = raw.get("transactions") or []
+    full = [tx_summary(t) for t in txs if isinstance(t, dict)]
     return {
         "height": _int(raw["number"]),
         "hash": raw["hash"],
@@ -41,11 +74,15 @@ def block_summary(raw: dict[str, Any]) -> dict[str, Any]:
         "size": _int(raw.get("size")),
         "gasUsed": _int(raw.get("gasUsed")),
         "gasLimit": _int(raw.get("gasLimit")),
+        **({"transactions": full} if full else {}),
     }
 
 
 class EthereumClient:
     kind = "ethereum"
+    features = FEATURES
+    username: str | None = None  # JSON-RPC has no operator login: unlocked accounts send
+    password: str | None = None
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
@@ -109,7 +146,7 @@ class EthereumClient:
             "chainId": str(_int(chain_id)),
             "blockHeight": _int(head["number"]),
             "latestHash": head["hash"],
-            "peers": _int(peers) if peers is not None else None,
+            "peerCount": _int(peers) if peers is not None else None,
             "syncing": bool(syncing),
             "gasPriceGwei": _int(gas_price) / 1e9 if gas_price is not None else None,
             "mempoolSize": mempool,
@@ -124,22 +161,152 @@ class EthereumClient:
             chain_id=status["chainId"],
             height=status["blockHeight"],
             latest_hash=status["latestHash"],
-            peers=status["peers"],
+            peers=status["peerCount"],
             mempool=status["mempoolSize"],
             latency_ms=self.last_latency_ms,
             role="",
             extra={"syncing": status["syncing"], "gasPriceGwei": status["gasPriceGwei"]},
         )
 
+    async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Several calls in one JSON-RPC batch; results in the order asked."""
+        if not calls:
+            return []
+        body = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        started = time.perf_counter()
+        try:
+            response = await self._http.post("", json=body)
+            answers = response.json()
+        except httpx.HTTPError as exc:
+            raise NodeError(f"cannot reach {self.url}: {exc or type(exc).__name__}") from exc
+        except ValueError:
+            raise NodeError(f"{self.url} answered a batch with something not JSON") from None
+        self.last_latency_ms = (time.perf_counter() - started) * 1000
+        if not isinstance(answers, list):  # a node without batches: one by one
+            return [await self.call(method, *params) for method, params in calls]
+        by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
+        results = []
+        for i, (method, _params) in enumerate(calls):
+            answer = by_id.get(i, {})
+            if "error" in answer or "result" not in answer:
+                error = answer.get("error") or {}
+                raise NodeError(f"{method}: {error.get('message', 'no answer')}", status=400)
+            results.append(answer["result"])
+        return results
+
+    async def health(self) -> Any:
+        return await self.call("web3_clientVersion")
+
     async def block(self, ref: int | str) -> dict[str, Any]:
         tag = hex(ref) if isinstance(ref, int) else ref
         method = "eth_getBlockByHash" if len(str(tag)) == 66 else "eth_getBlockByNumber"
-        raw = await self.call(method, tag, False)
+        raw = await self.call(method, tag, True)
         if raw is None:
             raise NodeError(f"no block {ref}", status=404, code="not_found")
         return block_summary(raw)
 
+    async def _headers(self, heights: list[int]) -> list[dict[str, Any]]:
+        raws = await self.batch([("eth_getBlockByNumber", [hex(h), False]) for h in heights])
+        return [block_summary(r) for r in raws if r is not None]
+
+    async def blocks(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Newest first, as the native `GET /blocks`."""
+        head = _int(await self.call("eth_blockNumber"))
+        top = head - offset
+        return await self._headers(list(range(top, max(-1, top - limit), -1)))
+
+    async def block_range(self, first: int, last: int) -> list[dict[str, Any]]:
+        return await self._headers(list(range(first, last + 1)))
+
+    async def transactions(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """The newest transactions, from the newest blocks (Ethereum has no transaction list)."""
+        found: list[dict[str, Any]] = []
+        height = _int(await self.call("eth_blockNumber"))
+        while height >= 0 and len(found) < offset + limit:
+            found += (await self.block(height)).get("transactions", [])[::-1]
+            height -= 1
+        return found[offset : offset + limit]
+
+    async def transaction(self, tx_hash: str) -> dict[str, Any]:
+        raw, receipt = await self.batch(
+            [("eth_getTransactionByHash", [tx_hash]), ("eth_getTransactionReceipt", [tx_hash])]
+        )
+        if raw is None:
+            raise NodeError(f"no transaction {tx_hash}", status=404, code="not_found")
+        return tx_summary(raw, receipt)
+
+    async def address_transactions(
+        self, _ref: str, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        return []  # JSON-RPC keeps no index by address (features lacks "address_history")
+
+    # -- accounts -------------------------------------------------------------------------------
+    async def wallets(self) -> list[dict[str, Any]]:
+        """The node's unlocked accounts (`eth_accounts`) with balances and nonces."""
+        accounts = await self.call("eth_accounts") or []
+        figures = await self.batch(
+            [("eth_getBalance", [a, "latest"]) for a in accounts]
+            + [("eth_getTransactionCount", [a, "pending"]) for a in accounts]
+        )
+        n = len(accounts)
+        return [
+            {
+                "address": a,
+                "label": f"account{i + 1}",
+                "balance": _int(figures[i]) / WEI,
+                "nonce": _int(figures[n + i]),
+            }
+            for i, a in enumerate(accounts)
+        ]
+
+    async def create_wallet(self, label: str | None = None) -> dict[str, Any]:
+        raise NodeError(
+            "an Ethereum node does not make wallets for you; unlock an account on the node",
+            status=400,
+            code="unsupported",
+        )
+
+    async def send(
+        self, sender: str, to: str, amount: Any, fee: Any = None, memo: str = ""
+    ) -> dict[str, Any]:
+        """From an unlocked account; gas is priced by the node, so `fee` is not used."""
+        accounts = {w["label"]: w["address"] for w in await self.wallets()}
+        tx: dict[str, Any] = {
+            "from": accounts.get(sender, sender),
+            "to": accounts.get(to, to),
+            "value": hex(int(Decimal(str(amount)) * WEI)),
+        }
+        if memo:
+            tx["data"] = "0x" + memo.encode().hex()
+        tx_hash = await self.call("eth_sendTransaction", tx)
+        return await self.transaction(tx_hash)
+
+    async def mine(self, blocks: int = 1) -> list[dict[str, Any]]:
+        """Dev nodes only (anvil, Hardhat): `evm_mine`."""
+        for _ in range(blocks):
+            await self.call("evm_mine")
+        head = _int(await self.call("eth_blockNumber"))
+        return await self.block_range(max(0, head - blocks + 1), head)
+
+    async def check_login(self) -> None:
+        await self.call("eth_accounts")
+
+    async def subscribe(self, _channels: tuple[str, ...] = ()) -> AsyncIterator[dict[str, Any]]:
+        """The native feed's messages: `subscribed`, then `new_block` for each new head."""
+        yield {"type": "subscribed"}
+        async for summary in self.new_heads():
+            yield {"type": "new_block", "block": summary}
+
     async def balance(self, address: str) -> dict[str, Any]:
+        """An address, or an account label (`account1`, as `wallets` names them)."""
+        if not (address.startswith("0x") and len(address) == 42):
+            labelled = {w["label"]: w for w in await self.wallets()}
+            if address not in labelled:
+                raise NodeError(f"no account labelled {address}", status=404, code="not_found")
+            return {**labelled[address], "pendingNonce": labelled[address]["nonce"]}
         wei, nonce = await asyncio.gather(
             self.call("eth_getBalance", address, "latest"),
             self.call("eth_getTransactionCount", address, "latest"),
@@ -180,7 +347,7 @@ class EthereumClient:
                 async for raw in ws:
                     header = json.loads(raw).get("params", {}).get("result")
                     if isinstance(header, dict) and "number" in header:
-                        yield await self.block(_int(header["number"]))
+                        yield (await self._headers([_int(header["number"])]))[0]
         except (TimeoutError, OSError, websockets.WebSocketException, ValueError) as exc:
             raise NodeError(f"newHeads over WebSocket: {exc or type(exc).__name__}") from exc
 
@@ -189,6 +356,7 @@ class EthereumClient:
         while True:
             await asyncio.sleep(POLL_S)
             top = _int(await self.call("eth_blockNumber"))
-            for height in range(last + 1, top + 1):
-                yield await self.block(height)
+            if top > last:
+                for summary in await self.block_range(last + 1, top):
+                    yield summary
             last = max(last, top)

@@ -23,6 +23,8 @@ TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 class NativeClient:
     kind = "native"
+    # What the views may offer; an Ethereum node lacks some (app/clients/ethereum.py).
+    features = frozenset({"create_wallet", "fee", "memo", "labels", "address_history", "mine"})
 
     def __init__(self, url: str, username: str | None = None, password: str | None = None) -> None:
         self.url = url.rstrip("/")

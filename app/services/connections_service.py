@@ -9,7 +9,9 @@ from urllib.parse import urlparse
 from PySide6.QtCore import QObject, Signal
 
 from app import credentials
-from app.clients.native import NativeClient
+from app.clients.errors import NodeError
+from app.clients.kinds import NodeClient, client_for
+from app.clients.probe import probe
 from app.storage.app_db import AppDb
 
 NAME_RE = re.compile(r"^[\w .-]{1,40}$")
@@ -45,19 +47,31 @@ class ConnectionsService(QObject):
     def profile(self, name: str) -> dict[str, Any] | None:
         return next((p for p in self.profiles if p["name"] == name), None)
 
-    def client_for(self, name: str) -> NativeClient:
+    async def client_for(self, name: str) -> NodeClient:
+        """A client of the profile's kind; a profile saved while its node was down learns its
+        kind now (NodeError if it still does not answer)."""
         profile = self.profile(name)
         if profile is None:
             raise ProfileError(f"no saved connection named “{name}”")
+        kind = profile.get("kind") or ""
+        if kind not in ("native", "ethereum"):
+            kind = (await probe(profile["url"])).kind
+            await self.db.save_profile({**profile, "kind": kind})
+            await self._reload()
         password = credentials.profile_password(profile)
-        return NativeClient(profile["url"], profile.get("username") or None, password)
+        return client_for(profile["url"], kind, profile.get("username") or None, password)
 
     async def save(self, name: str, url: str, username: str, password: str) -> None:
+        """Save a profile; its kind (ChainDeck or Ethereum) is probed now if the node answers."""
         url = check_profile(name, url)
+        try:
+            kind = (await probe(url)).kind
+        except NodeError:
+            kind = ""  # down now: probed again on first use
         if password:
             credentials.store_password(name, password)
         await self.db.save_profile(
-            {"name": name, "url": url, "username": username.strip(), "kind": "native"}
+            {"name": name, "url": url, "username": username.strip(), "kind": kind}
         )
         await self._reload()
 
@@ -73,15 +87,17 @@ class ConnectionsService(QObject):
     @staticmethod
     async def test(url: str, username: str, password: str) -> str:
         """Reach the node and, with credentials, log in. Raises NodeError; returns a summary."""
-        client = NativeClient(url.strip().rstrip("/"), username.strip() or None, password or None)
+        url = url.strip().rstrip("/")
+        info = await probe(url)
+        client = client_for(url, info.kind, username.strip() or None, password or None)
         try:
             status = await client.status()
-            if username.strip():
+            if username.strip() and info.kind == "native":
                 await client.check_login()
         finally:
             await client.close()
-        login = ", operator login ok" if username.strip() else ""
+        login = ", operator login ok" if username.strip() and info.kind == "native" else ""
         return (
-            f"{status.get('role', 'node')} of {status.get('chainId')} at height "
-            f"{status.get('blockHeight')}{login} ({client.last_latency_ms:.0f} ms)"
+            f"{info.version}: {status.get('role', 'node')} of chain {status.get('chainId')} at "
+            f"height {status.get('blockHeight')}{login} ({client.last_latency_ms:.0f} ms)"
         )

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from app.clients.errors import NodeError
-from app.clients.native import NativeClient
+from app.clients.kinds import NodeClient
 from app.services.node_service import NodeService
 
 HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
@@ -34,7 +34,7 @@ class ExplorerService(QObject):
         super().__init__(parent)
         self.node = node
 
-    def _client(self) -> NativeClient:
+    def _client(self) -> NodeClient:
         if self.node.client is None:
             raise NodeError("no node is connected")
         return self.node.client
@@ -57,7 +57,13 @@ class ExplorerService(QObject):
         client = self._client()
         balance = await client.balance(ref)
         history = await client.address_transactions(balance["address"], limit=limit, offset=offset)
-        return {**balance, "transactions": history, "offset": offset, "limit": limit}
+        return {
+            **balance,
+            "transactions": history,
+            "offset": offset,
+            "limit": limit,
+            "history": "address_history" in client.features,
+        }
 
     async def search(self, text: str) -> Found:
         """A height, block hash, transaction hash, address or wallet label."""

@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app import credentials
 from app.clients.errors import NodeError
-from app.clients.ethereum import EthereumClient
+from app.clients.kinds import NodeClient as Client
+from app.clients.kinds import client_for
 from app.clients.native import NativeClient
 from app.clients.probe import probe
 from app.health.process_metrics import LocalProcess, RemoteProcess, parse_process_metrics
@@ -37,7 +38,6 @@ POLL_S = 1.0
 # A member that has not answered for this long is down (issue: "marked down within 5 s").
 DOWN_AFTER_S = 3.0
 METRICS_EVERY = 5  # polls between reads of a remote node's /metrics
-Client = NativeClient | EthereumClient
 
 
 def _credential_key(cluster: str) -> str:
@@ -289,10 +289,7 @@ class _MemberPoller:
                 self._mark_silent(exc)
                 return None
         m = self.member
-        if self._kind == "ethereum":
-            self.client = EthereumClient(m.url)
-        else:
-            self.client = NativeClient(m.url, m.username, m.password)
+        self.client = client_for(m.url, self._kind, m.username, m.password)
         self.state.kind = self._kind
         spawn(self._feed, self._follow_blocks(self.client), f"fleet-feed {m.name}")
         return self.client

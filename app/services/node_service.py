@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.clients.errors import NodeError
-from app.clients.native import NativeClient
+from app.clients.kinds import NodeClient
 from app.tasks import cancel_all, spawn
 
 RANGE_LIMIT = 500
@@ -39,7 +39,7 @@ class NodeService(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.client: NativeClient | None = None
+        self.client: NodeClient | None = None
         self.name = ""
         self.state = "idle"
         self.detail = ""
@@ -49,7 +49,7 @@ class NodeService(QObject):
         self._tasks: list[asyncio.Task[Any]] = []
 
     # -- control -----------------------------------------------------------------------------
-    async def connect_to(self, client: NativeClient, name: str) -> None:
+    async def connect_to(self, client: NodeClient, name: str) -> None:
         """Make `client` the active node (closing the previous one)."""
         await self.disconnect()
         self.client = client
@@ -59,6 +59,13 @@ class NodeService(QObject):
         self.nodeChanged.emit(name)
         spawn(self._tasks, self._follow(client), "node-follow")
         spawn(self._tasks, self._measure_latency(client), "node-latency")
+
+    async def unreachable(self, name: str, detail: str) -> None:
+        """`name` is chosen but cannot be reached to learn what it is: say so, show nothing."""
+        await self.disconnect()
+        self.name = name
+        self.nodeChanged.emit(name)
+        self._set_state("lost", detail)
 
     async def disconnect(self) -> None:
         await cancel_all(self._tasks)
@@ -90,7 +97,7 @@ class NodeService(QObject):
         self.blockReceived.emit(block)
 
     # -- the subscription --------------------------------------------------------------------
-    async def _follow(self, client: NativeClient) -> None:
+    async def _follow(self, client: NodeClient) -> None:
         failures = 0
         while True:
             self._set_state("connecting", client.url)
@@ -128,7 +135,7 @@ class NodeService(QObject):
             self.status = status
             self.statusChanged.emit(status)
 
-    async def _catch_up(self, client: NativeClient, upto: int | None = None) -> None:
+    async def _catch_up(self, client: NodeClient, upto: int | None = None) -> None:
         """Emit every block after the last one seen, up to the node's head, oldest first."""
         if upto is None:
             status = await client.status()
@@ -145,7 +152,7 @@ class NodeService(QObject):
                 first = last + 1
         self.caughtUp.emit(self.height)
 
-    async def _measure_latency(self, client: NativeClient) -> None:
+    async def _measure_latency(self, client: NodeClient) -> None:
         while True:
             started = time.perf_counter()
             try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.clients.errors import NodeError
 from app.clients.native import NativeClient
 from app.jobs.embedded_node import ReadyNode
 from app.services.connections_service import DEVNET, ConnectionsService
@@ -43,8 +44,12 @@ class SessionService(QObject):
         if name == DEVNET:
             await self.use_devnet()
             return
-        client = self.connections.client_for(name)
         self._set_active(name)
+        try:
+            client = await self.connections.client_for(name)
+        except NodeError as exc:  # its kind is still unknown and it does not answer
+            await self.node.unreachable(name, exc.message)
+            return
         await self.node.connect_to(client, name)
 
     def _set_active(self, name: str) -> None:

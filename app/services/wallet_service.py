@@ -71,6 +71,12 @@ class WalletService(QObject):
                 self.pending.pop(tx_hash, None)
                 self.transactionConfirmed.emit(tx)
 
+    @property
+    def features(self) -> frozenset[str]:
+        """What the active node offers (an Ethereum node makes no wallets, prices its own gas)."""
+        client = self.node.client
+        return client.features if client is not None else frozenset()
+
     def _client(self) -> Any:
         if self.node.client is None:
             raise NodeError("no node is connected")
