@@ -3,22 +3,19 @@ connection, so callers on the event loop `await db.call(...)` and never block th
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlite_utils
 
-T = TypeVar("T")
+from app.storage.db_thread import DbThread
 
 
-class AppDb:
+class AppDb(DbThread):
     def __init__(self, path: Path) -> None:
+        super().__init__("app-db")
         self.path = path
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="app-db")
         self._db: sqlite_utils.Database | None = None
         self.run(self._open)
 
@@ -37,18 +34,11 @@ class AppDb:
         assert self._db is not None
         return self._db
 
-    def run(self, fn: Callable[[], T]) -> T:
-        """Blocking: for start-up and shutdown, before and after the event loop."""
-        return self._thread.submit(fn).result()
-
-    async def call(self, fn: Callable[[], T]) -> T:
-        return await asyncio.wrap_future(self._thread.submit(fn))
-
     def close(self) -> None:
         if self._db is not None:
             self.run(self.db.close)
             self._db = None
-        self._thread.shutdown(wait=True)
+        self.shutdown()
 
     # -- settings (small JSON values) -------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:

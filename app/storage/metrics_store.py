@@ -9,16 +9,13 @@ halves the file (tests/bench/metrics_store_size.py).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from app.health.series import METRICS, Row
+from app.storage.db_thread import DbThread
 
-T = TypeVar("T")
 SECONDS = 0
 MINUTES = 1
 KEEP_S = {SECONDS: 3600, MINUTES: 7 * 24 * 3600}
@@ -33,10 +30,10 @@ def _unpacked(value: int | None) -> float | None:
     return None if value is None else value / SCALE
 
 
-class MetricsStore:
+class MetricsStore(DbThread):
     def __init__(self, path: Path) -> None:
+        super().__init__("metrics-db")
         self.path = path
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="metrics-db")
         self._conn: sqlite3.Connection | None = None
         self._ids: dict[str, int] = {}
         self.run(self._open)
@@ -60,17 +57,11 @@ class MetricsStore:
         assert self._conn is not None
         return self._conn
 
-    def run(self, fn: Callable[[], T]) -> T:
-        return self._thread.submit(fn).result()
-
-    async def call(self, fn: Callable[[], T]) -> T:
-        return await asyncio.wrap_future(self._thread.submit(fn))
-
     def close(self) -> None:
         if self._conn is not None:
             self.run(self.conn.close)
             self._conn = None
-        self._thread.shutdown(wait=True)
+        self.shutdown()
 
     # -- on the store's thread ----------------------------------------------------------------
     def _node_id(self, name: str) -> int:
