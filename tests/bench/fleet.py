@@ -29,9 +29,9 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 
 from backend.chain.crypto import Keypair  # noqa: E402
+from tests.bench.loop_lag import LoopLag  # noqa: E402
 from tests.bench.node_throughput import pct  # noqa: E402
 
-HEARTBEAT_MS = 10
 LANES = 8
 
 
@@ -45,7 +45,7 @@ async def fund(url: str, username: str, password: str, keys: list[Keypair]) -> N
             answer = await client.post(
                 "/api/v1/transactions",
                 headers=headers,
-                json={"from": "wallet1", "to": key.address, "amount": 100_000},
+                json={"from": "wallet1", "to": key.address, "amount": 100},
             )
             answer.raise_for_status()
         (await client.post("/api/v1/mine", headers=headers, json={"blocks": 1})).raise_for_status()
@@ -53,7 +53,6 @@ async def fund(url: str, username: str, password: str, keys: list[Keypair]) -> N
 
 def run(seconds: float, rate: float, followers: int) -> dict[str, float]:
     import qasync
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     import main as root
@@ -64,17 +63,8 @@ def run(seconds: float, rate: float, followers: int) -> dict[str, float]:
     data_dir = tempfile.mkdtemp(prefix="chaindeck-fleet-bench-")
     comp = root.Composition(root.Options(data_dir=Path(data_dir), embedded=False))
     me = psutil.Process()
-    lags: list[float] = []
-    last = [time.perf_counter()]
-    heartbeat = QTimer()
-    heartbeat.setInterval(HEARTBEAT_MS)
-
-    def beat() -> None:
-        now = time.perf_counter()
-        lags.append(max(0.0, (now - last[0]) * 1000 - HEARTBEAT_MS))
-        last[0] = now
-
-    heartbeat.timeout.connect(beat)
+    heartbeat = LoopLag()
+    lags = heartbeat.lags
     result: dict[str, float] = {}
 
     async def go() -> None:
@@ -107,8 +97,6 @@ def run(seconds: float, rate: float, followers: int) -> dict[str, float]:
         cpu: list[float] = []
         rss: list[float] = []
         me.cpu_percent(None)
-        lags.clear()
-        last[0] = time.perf_counter()
         heartbeat.start()
         began = time.perf_counter()
         seen: set[tuple[str, int]] = set()

@@ -32,11 +32,11 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 
 from backend.chain.crypto import Keypair  # noqa: E402
+from tests.bench.loop_lag import HEARTBEAT_MS, LoopLag  # noqa: E402
 from tests.bench.node_throughput import pct  # noqa: E402
 from tests.helpers.node_process import OPERATOR, NodeProcess  # noqa: E402
 
 LANES = 32
-HEARTBEAT_MS = 10
 
 LAUNCH = """
 import asyncio, json, sys, time
@@ -91,7 +91,6 @@ def fund(node: NodeProcess, keys: list[Keypair]) -> None:
 
 def feed(seconds: float) -> dict[str, float]:
     import qasync
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     import main as root
@@ -108,7 +107,6 @@ def feed(seconds: float) -> dict[str, float]:
     comp = root.Composition(root.Options(data_dir=Path(data_dir), embedded=False))
     shown_heights: set[int] = set()
     shown_tx = 0
-    lags: list[float] = []
 
     def on_block(block: dict) -> None:
         nonlocal shown_tx
@@ -117,16 +115,8 @@ def feed(seconds: float) -> dict[str, float]:
             shown_tx += int(block.get("txCount", 0))
 
     comp.node.blockReceived.connect(on_block)
-    heartbeat = QTimer()
-    heartbeat.setInterval(HEARTBEAT_MS)
-    last = [time.perf_counter()]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        lags.append(max(0.0, (now - last[0]) * 1000 - HEARTBEAT_MS))
-        last[0] = now
-
-    heartbeat.timeout.connect(beat)
+    heartbeat = LoopLag()
+    lags = heartbeat.lags
     result: dict[str, float] = {}
 
     async def go() -> None:
@@ -152,8 +142,6 @@ def feed(seconds: float) -> dict[str, float]:
         await load.stdout.readline()  # "ready": signing done, load starts now
         repaints_before = comp.window.explorer_panel.repaints
         draws_before = sum(p.draws for p in comp.window.dashboard_panel.plots)
-        lags.clear()
-        last[0] = time.perf_counter()
         heartbeat.start()
         began = time.perf_counter()
         out, _ = await load.communicate()
