@@ -242,15 +242,18 @@ class FleetService(QObject):
 
     @staticmethod
     def _compare(states: list[MemberState]) -> None:
-        """Blocks behind the best, and how late each node saw the best's newest block."""
+        """Blocks behind the best, and how late each node saw its own newest block compared
+        with the first node that saw it. (Comparing at the best height instead would leave
+        every follower blank on a fast chain: by the time it has that block, there is a newer.)
+        """
         live = [s for s in states if s.state != "down" and s.height >= 0]
         if not live:
             return
         best = max(s.height for s in live)
         for s in states:
             s.behind = best - s.height if s.height >= 0 else 0
-            firsts = [o.first_seen[best] for o in live if best in o.first_seen]
-            mine = s.first_seen.get(best)
+            mine = s.first_seen.get(s.height)
+            firsts = [o.first_seen[s.height] for o in live if s.height in o.first_seen]
             s.propagation_ms = (mine - min(firsts)) * 1000 if mine is not None and firsts else None
 
     async def stop(self) -> None:
