@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -78,6 +78,8 @@ class ClusterDialog(QDialog):
 
 
 class FleetPanel(QWidget):
+    nodeOpened = Signal(str)  # show this member's health graphs
+
     def __init__(self, fleet: FleetService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fleet = fleet
@@ -119,6 +121,10 @@ class FleetPanel(QWidget):
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setToolTip("Double-click a node for its health graphs")
+        self.table.doubleClicked.connect(
+            lambda index: self.nodeOpened.emit(self.model.states[index.row()].name)
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.title = QLabel("Choose a cluster, or start a local one.")
         right = QWidget()

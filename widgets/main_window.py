@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         alerts.alertFired.connect(lambda a: self.notify(a))
         alerts.alertResolved.connect(lambda a: self.notify(a))
         self.alerts_panel.nodeOpened.connect(self.show_health)
+        self.fleet_panel.nodeOpened.connect(self.show_health)
 
         self.node_picker = QComboBox()
         self.node_picker.setMinimumWidth(220)

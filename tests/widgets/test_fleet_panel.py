@@ -82,3 +82,10 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
     with qtbot.waitSignal(fleet.clusterStopped, timeout=30_000):
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert "stopped" in panel.clusters.item(0).text()
+
+    # Double-clicking a node opens its health graphs, where its outage shows.
+    rect = panel.table.visualRect(panel.model.index(2, 0))
+    qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentWidget() is window.health_panel
+    assert window.health_panel.selected() == "Local follower 2"
+    qtbot.waitUntil(lambda: len(window.health_panel.t) > 0, timeout=5_000)
