@@ -49,6 +49,10 @@ class Head:
     timestamp: int
 
 
+class LabelTaken(Exception):
+    """A wallet label already in use."""
+
+
 class Node:
     """One chain, owned by one asyncio loop. Blocking work runs on two kinds of thread:
 
@@ -84,6 +88,7 @@ class Node:
         self._verifier = ProcessVerifier(max(2, os.cpu_count() or 2))
         self._seq = 0
         self._seal_lock = asyncio.Lock()
+        self._wallet_lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._sealer: asyncio.Task[None] | None = None
         self._warm_up: asyncio.Task[None] | None = None
@@ -335,12 +340,17 @@ class Node:
         return result
 
     async def create_wallet(self, label: str | None) -> tuple[Keypair, str]:
-        key = Keypair.generate()
-        label = label or self.wallets.next_label()
-        assert self.store is not None
-        await self.in_db(self.store.add_wallet, key.address, label, key.seed, now_ms())
-        self.wallets.add(key, label)
-        return key, label
+        """A new managed wallet; LabelTaken if `label` is in use. One at a time: two unlabelled
+        creations at once would otherwise both be given the same next free label."""
+        async with self._wallet_lock:
+            if label is not None and label in self.wallets.by_label:
+                raise LabelTaken(label)
+            key = Keypair.generate()
+            label = label or self.wallets.next_label()
+            assert self.store is not None
+            await self.in_db(self.store.add_wallet, key.address, label, key.seed, now_ms())
+            self.wallets.add(key, label)
+            return key, label
 
     # --- blocks --------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -283,3 +285,17 @@ def test_mine_on_demand(client: httpx.Client, auth: dict) -> None:
     assert len(one) == 1
     for blocks in (0, 101, "2", 1.5, True):
         assert_error(client.post("/api/v1/mine", json={"blocks": blocks}, headers=auth), 400)
+
+
+async def test_wallets_created_at_once_get_distinct_labels(node: NodeProcess, auth: dict) -> None:
+    """Unlabelled creations racing each other (three test runs on one cluster did) never collide
+    on the next free label, and a label taken meanwhile is 409, not a server error."""
+    async with httpx.AsyncClient(base_url=node.url, headers=auth, timeout=30) as client:
+        answers = await asyncio.gather(
+            *(client.post("/api/v1/wallets", json={}) for _ in range(8)),
+            *(client.post("/api/v1/wallets", json={"label": "racer"}) for _ in range(3)),
+        )
+    unlabelled, labelled = answers[:8], answers[8:]
+    assert [r.status_code for r in unlabelled] == [201] * 8
+    assert len({r.json()["label"] for r in unlabelled}) == 8
+    assert sorted(r.status_code for r in labelled) == [201, 409, 409]

@@ -12,6 +12,7 @@ from backend.api.forward import follower_of, forwarded
 from backend.api.requests import LABEL_RE, Limit, Offset, address_ref, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.units import units_to_coins
+from backend.node.node import LabelTaken
 
 CREATE_BODY = {
     "required": False,
@@ -70,7 +71,10 @@ def wallet_routes(ctx: ApiContext) -> APIRouter:
                 )
             if label in node.wallets.by_label:
                 raise ApiError(409, f"a wallet is already labelled {label!r}", "label_taken")
-        key, _ = await node.create_wallet(label)
+        try:
+            key, _ = await node.create_wallet(label)
+        except LabelTaken as exc:  # taken between the check above and now
+            raise ApiError(409, f"a wallet is already labelled {label!r}", "label_taken") from exc
         return JSON(view(key.address), status_code=201)
 
     @router.get("/{ref}/balance", response_class=JSON, dependencies=reader)
