@@ -86,13 +86,7 @@ class Hub:
         sender = asyncio.create_task(self._send(websocket, client), name="ws-send")
         try:
             while True:
-                # receive(), not receive_text(): a binary frame must not end in a KeyError.
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                text = message.get("text")
-                if text is None:
-                    text = (message.get("bytes") or b"").decode("utf-8", errors="replace")
+                text = await websocket.receive_text()
                 self._handle(client, text)
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away: the normal end of a subscription

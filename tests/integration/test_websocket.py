@@ -133,13 +133,3 @@ def test_a_client_that_never_reads_lags_and_does_not_slow_the_node(
         stop.set()
         watcher.join()
         slow.close()
-
-
-async def test_a_binary_frame_is_read_as_text_not_a_server_error(node: NodeProcess) -> None:
-    async with connect(ws_url(node)) as ws:
-        await ws.send(json.dumps({"type": "subscribe", "channels": ["status"]}).encode())
-        assert (await next_of(ws, "subscribed"))["channels"] == ["status"]
-        await ws.send(b"\xff\xfe not json")
-        assert (await next_of(ws, "error"))["type"] == "error"
-        await ws.send(json.dumps({"type": "subscribe", "channels": ["blocks"]}))
-        assert (await next_of(ws, "subscribed"))["channels"] == ["blocks"]  # still served
