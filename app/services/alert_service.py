@@ -84,12 +84,15 @@ class AlertService(QObject):
         for state in states:
             if state.state != "unknown":
                 changed += self.evaluator.evaluate(state.name, facts_of(state))
-        watched = {s.name for members in self.fleet.states.values() for s in members}
-        changed += self.evaluator.forget(watched | {HOST})
         self._changed(changed)
 
     def _take_host(self, row: Row) -> None:
-        self._changed(self.evaluator.evaluate(HOST, {"up": True, "mem_pct": row.get("mem_pct")}))
+        """Every second: this host's rules, and the end of alerts on nodes no longer watched
+        (a stopped cluster sends no more rounds, so its own rounds cannot do it)."""
+        changed = self.evaluator.evaluate(HOST, {"up": True, "mem_pct": row.get("mem_pct")})
+        watched = {s.name for members in self.fleet.states.values() for s in members}
+        changed += self.evaluator.forget(watched | {HOST})
+        self._changed(changed)
 
     def _changed(self, alerts: list[Alert]) -> None:
         if not alerts:

@@ -113,6 +113,16 @@ def test_node_down_fires_and_resolves_and_the_history_keeps_it(
         t, values = run(qtbot, watcher.health.series("Pair 2", 300))
         up = values[:, METRICS.index("up")]
         assert 0.0 in up and up[-1] == 1.0  # the outage, and the return
+
+        # A cluster deleted while its node is down: no more rounds come, the alert still ends.
+        follower.kill()
+        qtbot.waitUntil(
+            lambda: len([a for a in fired if a.rule == "node_down"]) == 2, timeout=15_000
+        )
+        again_down = [a for a in fired if a.rule == "node_down"][-1]
+        run(qtbot, watcher.fleet.delete("Pair"))
+        qtbot.waitUntil(lambda: again_down in resolved, timeout=5_000)
+        assert not watcher.alerts.active
     finally:
         run(qtbot, watcher.stop(), timeout=30)
 
