@@ -66,11 +66,10 @@ class MetricsStore(DbThread):
     # -- on the store's thread ----------------------------------------------------------------
     def _node_id(self, name: str) -> int:
         if name not in self._ids:
-            cursor = self.conn.execute("insert or ignore into nodes (name) values (?)", [name])
-            self._ids[name] = (
-                cursor.lastrowid
-                or self.conn.execute("select id from nodes where name = ?", [name]).fetchone()[0]
-            )
+            # lastrowid is stale when the insert is ignored: read the id back instead.
+            self.conn.execute("insert or ignore into nodes (name) values (?)", [name])
+            row = self.conn.execute("select id from nodes where name = ?", [name]).fetchone()
+            self._ids[name] = int(row[0])
         return self._ids[name]
 
     def write_sync(self, tier: int, rows: Sequence[tuple[str, int, Row]]) -> None:
