@@ -60,6 +60,15 @@ def tx_summary(raw: dict[str, Any], receipt: dict[str, Any] | None = None) -> di
     }
 
 
+def account_label(index: int) -> str:
+    """How Wallets names the node's unlocked accounts, in `eth_accounts` order."""
+    return f"account{index + 1}"
+
+
+def _is_address(ref: str) -> bool:
+    return ref.startswith("0x") and len(ref) == 42
+
+
 def block_summary(raw: dict[str, Any]) -> dict[str, Any]:
     """An Ethereum block in the native summary's shape (timestamp in ms, as ours)."""
     txs = raw.get("transactions") or []
@@ -255,7 +264,7 @@ class EthereumClient:
         return [
             {
                 "address": a,
-                "label": f"account{i + 1}",
+                "label": account_label(i),
                 "balance": _int(figures[i]) / WEI,
                 "nonce": _int(figures[n + i]),
             }
@@ -273,10 +282,10 @@ class EthereumClient:
         self, sender: str, to: str, amount: Any, fee: Any = None, memo: str = ""
     ) -> dict[str, Any]:
         """From an unlocked account; gas is priced by the node, so `fee` is not used."""
-        accounts = {w["label"]: w["address"] for w in await self.wallets()}
+        sender, to = await self._addresses(sender, to)
         tx: dict[str, Any] = {
-            "from": accounts.get(sender, sender),
-            "to": accounts.get(to, to),
+            "from": sender,
+            "to": to,
             "value": hex(int(Decimal(str(amount)) * WEI)),
         }
         if memo:
@@ -300,18 +309,30 @@ class EthereumClient:
         async for summary in self.new_heads():
             yield {"type": "new_block", "block": summary}
 
+    async def _addresses(self, *refs: str) -> list[str]:
+        """Addresses for refs that may be account labels; eth_accounts is asked only when one
+        is a label, so a send between addresses costs no extra round trip."""
+        if all(_is_address(r) for r in refs):
+            return list(refs)
+        accounts = await self.call("eth_accounts") or []
+        labels = {account_label(i): a for i, a in enumerate(accounts)}
+        out = []
+        for ref in refs:
+            if not _is_address(ref) and ref not in labels:
+                raise NodeError(f"no account labelled {ref}", status=404, code="not_found")
+            out.append(ref if _is_address(ref) else labels[ref])
+        return out
+
     async def balance(self, address: str) -> dict[str, Any]:
         """An address, or an account label (`account1`, as `wallets` names them)."""
-        if not (address.startswith("0x") and len(address) == 42):
-            labelled = {w["label"]: w for w in await self.wallets()}
-            if address not in labelled:
-                raise NodeError(f"no account labelled {address}", status=404, code="not_found")
-            return {**labelled[address], "pendingNonce": labelled[address]["nonce"]}
+        label = None if _is_address(address) else address
+        (address,) = await self._addresses(address)
         wei, nonce = await asyncio.gather(
             self.call("eth_getBalance", address, "latest"),
             self.call("eth_getTransactionCount", address, "latest"),
         )
-        return {"address": address, "balance": _int(wei) / WEI, "nonce": _int(nonce)}
+        out = {"address": address, "balance": _int(wei) / WEI, "nonce": _int(nonce)}
+        return {**out, "label": label} if label else out
 
     async def new_heads(self) -> AsyncIterator[dict[str, Any]]:
         """Block summaries as they come, from the first new one on; never ends by itself."""
