@@ -355,18 +355,22 @@ class Follower(Node):
     async def _mirror(self, txs: list[Transaction]) -> None:
         """Hold transactions the producer accepted as pending here too, so reads agree."""
         fresh: list[Transaction] = []
+        on_its_way = False
         received = now_ms()
         for tx in txs:
-            if (
-                tx.hash in self.mempool.by_hash
-                or tx.nonce < self.ledger.nonce(tx.sender)
-                or self.mempool.holds(tx.sender, tx.nonce)
-            ):
+            if tx.hash in self.mempool.by_hash:
+                on_its_way = on_its_way or tx.hash not in self._stored
+                continue
+            if tx.nonce < self.ledger.nonce(tx.sender) or self.mempool.holds(tx.sender, tx.nonce):
                 continue
             self._claim(tx, received)
             fresh.append(tx)
         if fresh:
             await self._committer.commit(fresh)
+        elif on_its_way:
+            # The feed mirrored it a moment ago and its write is under way: a client told 201
+            # must find it here, so the answer waits for that write too.
+            await self._committer.settle()
 
     async def _write_pending(self, txs: list[Transaction]) -> None:
         assert self.store is not None

@@ -16,6 +16,7 @@ class GroupCommitter(Generic[T]):
         self._write = write
         self._batch: list[T] = []
         self._done: asyncio.Future[None] | None = None
+        self._writing: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def commit(self, items: list[T]) -> None:
@@ -33,6 +34,7 @@ class GroupCommitter(Generic[T]):
             batch, done = self._batch, self._done
             self._batch, self._done = [], None
             assert done is not None
+            self._writing = done
             try:
                 await self._write(batch)
             except Exception as exc:  # every waiter of this batch gets the failure
@@ -42,6 +44,18 @@ class GroupCommitter(Generic[T]):
             else:
                 if not done.done():
                     done.set_result(None)
+            finally:
+                self._writing = None
+
+    async def settle(self) -> None:
+        """Return once every item handed in so far is written; raise if its write failed.
+
+        Batches are written in order, so the batch still collecting (or else the one being
+        written) is the last that can hold an item handed in before this call.
+        """
+        latest = self._done or self._writing
+        if latest is not None:
+            await asyncio.shield(latest)
 
     async def drain(self) -> None:
         if self._task is not None:

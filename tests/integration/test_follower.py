@@ -128,6 +128,15 @@ def test_what_a_follower_is_sent_reaches_the_producer_and_reads_back_at_once(
         # The very same transaction again: the producer's verdict comes back unchanged.
         assert again.status_code == 409 and again.json()["error"] == "duplicate"
 
+        # The producer's feed tells the follower of each transaction while the follower's own
+        # forward is still answering: the 201 must still wait until the follower can read it.
+        with follower.client() as c:
+            for nonce in range(1, 41):
+                sent = c.post("/api/v1/transactions/raw", json=wallet.sign(to, 1000, nonce=nonce))
+                assert sent.status_code == 201, sent.text
+                read = c.get(f"/api/v1/transactions/{sent.json()['hash']}")
+                assert read.status_code == 200, f"nonce {nonce}: {read.text}"
+
         with follower.client(headers=headers) as c:
             mined = c.post("/api/v1/mine", json={"blocks": 2})
             assert mined.status_code == 200
@@ -136,6 +145,37 @@ def test_what_a_follower_is_sent_reaches_the_producer_and_reads_back_at_once(
             assert c.get(f"/api/v1/blocks/{top}").status_code == 200
     finally:
         follower.stop()
+
+
+def test_a_follower_hears_the_producers_pending_transactions_over_its_feed() -> None:
+    # Blocks every 60 s: the transaction can only reach the follower through the feed, since
+    # heartbeats carry heights and range fetches carry blocks.
+    producer = NodeProcess(None, "--block-time", "60").start()
+    follower = follower_of(producer)
+    try:
+        wallet = TestWallet(producer.ready["chainId"])
+        genesis = block_hashes(producer.url, 0)
+        wait_for(lambda: block_hashes(follower.url, 0) == genesis, what="genesis")
+        time.sleep(0.5)  # the feed subscribes just after the ready line
+        fund(producer, wallet.address)
+        headers = {"Authorization": f"Bearer {producer.token()}"}
+        with producer.client(headers=headers) as c:
+            sent = c.post(
+                "/api/v1/transactions", json={"from": "wallet2", "to": wallet.address, "amount": 1}
+            ).json()
+        wait_for(
+            lambda: follower.client().get(f"/api/v1/transactions/{sent['hash']}").status_code
+            == 200,
+            timeout=20,
+            what="the pending transaction on the follower",
+        )
+        tx = follower.client().get(f"/api/v1/transactions/{sent['hash']}").json()
+        assert tx["status"] == "pending" and height(producer.url) == 0
+        log = producer.stderr_path.read_text() if producer.stderr_path else ""
+        assert "Traceback" not in log, log
+    finally:
+        follower.stop()
+        producer.stop()
 
 
 def test_a_stopped_follower_catches_up_after_restart(producer: NodeProcess, tmp_path: Path) -> None:
