@@ -86,8 +86,12 @@ class Hub:
         sender = asyncio.create_task(self._send(websocket, client), name="ws-send")
         try:
             while True:
-                text = await websocket.receive_text()
-                self._handle(client, text)
+                frame = await websocket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    break
+                # Text or binary frame alike: many clients send JSON as bytes.
+                text = frame.get("text")
+                self._handle(client, text if text is not None else frame.get("bytes") or b"")
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away: the normal end of a subscription
         finally:
@@ -95,9 +99,9 @@ class Hub:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
 
-    def _handle(self, client: WsClient, text: str) -> None:
+    def _handle(self, client: WsClient, data: str | bytes) -> None:
         try:
-            message = orjson.loads(text)
+            message = orjson.loads(data)
         except orjson.JSONDecodeError:
             client.push(_error("malformed JSON"))
             return

@@ -163,9 +163,8 @@ class ProducerLink:
         ws_url = "ws" + self.url[4:] + "/ws"
         try:
             async with connect(ws_url, open_timeout=5, max_size=None, ping_interval=20) as ws:
-                await ws.send(
-                    orjson.dumps({"type": "subscribe", "channels": ["blocks", "transactions"]})
-                )
+                subscribe = {"type": "subscribe", "channels": ["blocks", "transactions"]}
+                await ws.send(orjson.dumps(subscribe).decode())
                 async for raw in ws:
                     yield orjson.loads(raw)
         except (TimeoutError, OSError, websockets.WebSocketException) as exc:

@@ -79,6 +79,15 @@ async def test_bad_client_messages_get_an_error_and_the_socket_stays(node: NodeP
         await next_of(ws, "subscribed")
 
 
+async def test_binary_frames_are_read_as_json_too(node: NodeProcess) -> None:
+    async with connect(ws_url(node)) as ws:
+        await ws.send(b"\xff\xfe not utf-8")
+        assert (await next_of(ws, "error"))["message"]
+        await ws.send(json.dumps({"type": "subscribe", "channels": ["status"]}).encode())
+        assert (await next_of(ws, "subscribed"))["channels"] == ["status"]
+        assert (await next_of(ws, "network_status", timeout=5))["status"]["blockHeight"] >= 0
+
+
 def test_a_client_that_never_reads_lags_and_does_not_slow_the_node(
     node: NodeProcess, token: str
 ) -> None:
