@@ -164,8 +164,9 @@ def test_a_follower_hears_the_producers_pending_transactions_over_its_feed() -> 
                 "/api/v1/transactions", json={"from": "wallet2", "to": wallet.address, "amount": 1}
             ).json()
         wait_for(
-            lambda: follower.client().get(f"/api/v1/transactions/{sent['hash']}").status_code
-            == 200,
+            lambda: (
+                follower.client().get(f"/api/v1/transactions/{sent['hash']}").status_code == 200
+            ),
             timeout=20,
             what="the pending transaction on the follower",
         )
