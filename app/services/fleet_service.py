@@ -249,9 +249,13 @@ class FleetService(QObject):
         live = [s for s in states if s.state != "down" and s.height >= 0]
         if not live:
             return
-        best = max(s.height for s in live)
+        # Heights as of now, not as of each node's poll: polls land up to a second apart, and
+        # on a chain sealing 30 blocks a second that alone would read as 15 blocks behind.
+        # A node's feed tells each block as it arrives, so its newest is known to the moment.
+        now = {id(s): max(s.height, max(s.first_seen, default=-1)) for s in live}
+        best = max(now.values())
         for s in states:
-            s.behind = best - s.height if s.height >= 0 else 0
+            s.behind = best - now.get(id(s), s.height) if s.height >= 0 else 0
             mine = s.first_seen.get(s.height)
             firsts = [o.first_seen[s.height] for o in live if s.height in o.first_seen]
             s.propagation_ms = (mine - min(firsts)) * 1000 if mine is not None and firsts else None
@@ -349,6 +353,8 @@ class _MemberPoller:
             state.last_block_ms = int(now * 1000)
         elif state.height < 0:
             state.last_block_ms = int(now * 1000)
+        if height < state.height:
+            state.first_seen.clear()  # a node reset to a shorter chain: its old heights are gone
         for h in range(max(state.height + 1, height - 50), height + 1):
             state.first_seen.setdefault(h, now)
         if len(state.first_seen) > 200:
