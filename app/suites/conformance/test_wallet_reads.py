@@ -27,7 +27,9 @@ def test_funded_wallet_balance_and_history(node: NodeApi, funded: Signer) -> Non
     history = node.get(f"/api/v1/wallets/{funded.address}/transactions").json()
     assert history and history[-1]["to"] == funded.address  # the funding transfer, oldest
     page = node.get(f"/api/v1/wallets/{funded.address}/transactions", limit=1).json()
-    assert page == history[:1]
+    first, listed = page[0], history[0]
+    differ = {k: (first.get(k), listed.get(k)) for k in first.keys() | listed.keys()}
+    assert page == history[:1], {k: v for k, v in differ.items() if v[0] != v[1]}
 
 
 @pytest.mark.parametrize(
