@@ -42,22 +42,37 @@ class FollowError(Exception):
     """The follower cannot start; the message says why, for a person."""
 
 
-def _parse_blocks(raw: bytes) -> tuple[list[Block], InvalidBlock | None]:
+def labels_in(txs: object) -> dict[str, str]:
+    """The wallet labels the producer put on transactions (`fromLabel`, `toLabel`)."""
+    found: dict[str, str] = {}
+    for tx in txs if isinstance(txs, list) else ():
+        if not isinstance(tx, dict):
+            continue
+        for side in ("from", "to"):
+            address, label = tx.get(side), tx.get(f"{side}Label")
+            if isinstance(address, str) and isinstance(label, str) and label:
+                found[address] = label
+    return found
+
+
+def _parse_blocks(raw: bytes) -> tuple[list[Block], InvalidBlock | None, dict[str, str]]:
     """The blocks that parse, up to the first that does not (and why it does not): the good
-    ones before a bad one are still applied."""
+    ones before a bad one are still applied. And the labels on their transactions."""
     try:
         items = orjson.loads(raw)
     except ValueError:
-        return [], InvalidBlock("blocks/range answered something that is not JSON")
+        return [], InvalidBlock("blocks/range answered something that is not JSON"), {}
     if not isinstance(items, list):
-        return [], InvalidBlock("blocks/range did not answer a list")
+        return [], InvalidBlock("blocks/range did not answer a list"), {}
     blocks: list[Block] = []
+    labels: dict[str, str] = {}
     for item in items:
         try:
             blocks.append(block_from_json(item))
         except InvalidBlock as exc:
-            return blocks, exc
-    return blocks, None
+            return blocks, exc, labels
+        labels.update(labels_in(item.get("transactions")))
+    return blocks, None, labels
 
 
 class Follower(Node):
@@ -216,10 +231,18 @@ class Follower(Node):
                 tx = transaction_from_json(message.get("transaction"), "feed", genesis=False)
             except InvalidBlock:
                 return
+            self._learn(labels_in([message["transaction"]]))
             if tx.chain_id == self.chain_id:
                 self._mirror_soon(tx)
         elif kind == "lagged":
             self._wake.set()
+
+    def _learn(self, labels: dict[str, str]) -> None:
+        """Labels of the producer's wallets, learnt before anything that shows them is served,
+        so two reads here never differ by a label learnt in between."""
+        for address, label in labels.items():
+            self.wallets.labels[address] = label
+            self.wallets.by_label[label] = address
 
     async def _learn_labels(self) -> None:
         """Wallet labels live on the producer; learn them so `wallet1` means the same here."""
@@ -254,7 +277,8 @@ class Follower(Node):
                 if start > until:
                     return
             raw = await self.link.blocks(start, end)
-            blocks, error = await self.in_worker(_parse_blocks, raw)
+            blocks, error, labels = await self.in_worker(_parse_blocks, raw)
+            self._learn(labels)  # before the blocks: a read must never see a label appear later
             for block in blocks:
                 await self._apply(block)
             if error is not None:
@@ -438,10 +462,10 @@ class Follower(Node):
         back once this follower shows its effect, so a client reads its own writes here."""
         status, answer = await self.link.operator(method, path, body)
         if path == "/api/v1/wallets" and status in (200, 201):
-            for wallet in answer if isinstance(answer, list) else [answer]:
-                self.wallets.labels[wallet["address"]] = wallet["label"]
-                self.wallets.by_label[wallet["label"]] = wallet["address"]
+            wallets = answer if isinstance(answer, list) else [answer]
+            self._learn({wallet["address"]: wallet["label"] for wallet in wallets})
         elif path == "/api/v1/transactions" and status == 201:
+            self._learn(labels_in([answer]))
             with contextlib.suppress(InvalidBlock):
                 await self._mirror([transaction_from_json(answer, "transfer", genesis=False)])
         elif path == "/api/v1/mine" and status == 200 and answer:

@@ -160,18 +160,22 @@ def test_a_follower_hears_the_producers_pending_transactions_over_its_feed() -> 
         fund(producer, wallet.address)
         headers = {"Authorization": f"Bearer {producer.token()}"}
         with producer.client(headers=headers) as c:
+            # A wallet the follower has never heard of: its label comes with the transaction.
+            assert c.post("/api/v1/wallets", json={"label": "late"}).status_code == 201
             sent = c.post(
-                "/api/v1/transactions", json={"from": "wallet2", "to": wallet.address, "amount": 1}
+                "/api/v1/transactions", json={"from": "wallet2", "to": "late", "amount": 1}
             ).json()
-        wait_for(
-            lambda: (
-                follower.client().get(f"/api/v1/transactions/{sent['hash']}").status_code == 200
-            ),
-            timeout=20,
-            what="the pending transaction on the follower",
-        )
-        tx = follower.client().get(f"/api/v1/transactions/{sent['hash']}").json()
+        reads: list[httpx.Response] = []
+
+        def readable() -> bool:
+            reads.append(follower.client().get(f"/api/v1/transactions/{sent['hash']}"))
+            return reads[-1].status_code == 200
+
+        wait_for(readable, timeout=20, what="the pending transaction on the follower")
+        tx = reads[-1].json()
         assert tx["status"] == "pending" and height(producer.url) == 0
+        # Labelled from the first read that finds it: two reads never differ by a label.
+        assert tx["toLabel"] == "late" and tx["fromLabel"] == "wallet2"
         log = producer.stderr_path.read_text() if producer.stderr_path else ""
         assert "Traceback" not in log, log
     finally:
