@@ -9,36 +9,14 @@ one round trip of ~300 bytes a transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 
 from backend.chain.transaction import Transaction
+from backend.lifeline import die_with_parent
 
-PR_SET_PDEATHSIG = 1
 Item = tuple[bytes, bytes, bytes, str]  # public key, signing bytes, signature, sender
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: a verifier must not outlive its node, even one killed with -9."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the node died before the line above took effect
-        os._exit(0)
-
-    def watch() -> None:  # everywhere else, and as a second line on Linux
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def verify_items(items: list[Item]) -> list[bool]:
@@ -60,7 +38,7 @@ class ProcessVerifier:
         self._pool = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_die_with_parent,
+            initializer=die_with_parent,
             initargs=(os.getpid(),),
         )
 

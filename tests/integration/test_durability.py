@@ -117,3 +117,40 @@ def test_proof_of_work_blocks(tmp_path: Path) -> None:
         value = int(block["hash"], 16)
         assert value >> (256 - 12) == 0
         assert client.get("/api/v1/network/status").json()["difficulty"] == 12
+
+
+def test_a_node_whose_database_writer_dies_refuses_writes_and_keeps_serving(
+    tmp_path: Path,
+) -> None:
+    """The writer is a process of its own; if it is killed, a submission must get a clear 503,
+    not a hang and not a 201 that was never stored, and the stored chain stays readable."""
+    import os
+    import signal
+
+    import psutil
+
+    node = NodeProcess(tmp_path / "node").start()
+    try:
+        token = node.token()
+        with node.client() as client:
+            wallet = TestWallet(node.ready["chainId"])
+            wait_confirmed(client, fund(client, token, wallet.address, 10))
+            db = str(tmp_path / "node" / "chain.sqlite3")
+            writers = [
+                p
+                for p in psutil.Process(node.pid).children(recursive=True)
+                if any(f.path == db for f in p.open_files())
+            ]
+            assert len(writers) == 1
+            os.kill(writers[0].pid, signal.SIGKILL)  # the node reaps it: a zombie till then
+
+            response = client.post("/api/v1/transactions/raw", json=wallet.sign(RECIPIENT, COIN))
+            assert response.status_code == 503
+            assert response.json()["error"] == "storage_failed"
+            status = client.get("/api/v1/network/status")
+            assert status.status_code == 200
+            assert status.json()["mempoolSize"] == 0
+            blocks = client.get("/api/v1/blocks", params={"limit": 5}).json()
+            assert blocks[0]["height"] == status.json()["blockHeight"]
+    finally:
+        node.kill()
