@@ -114,6 +114,7 @@ class Follower(Node):
         await self.in_db(self._open)
         assert self.store is not None
         await self.in_db(self._pin_producer, self.store)
+        await self.store.attach()
         if self.head.height < 0:
             # Genesis before the ready line, so the node serves a chain from its first answer.
             try:
@@ -350,9 +351,7 @@ class Follower(Node):
                 tx.seq = self._seq
                 tx.received = tx.received or block.timestamp
                 fresh.append(block.transactions[i])
-            await self.in_db(
-                lambda: self.store.commit_block(block, touched, fresh=fresh)  # type: ignore[union-attr]
-            )
+            await self.store.commit_block(block, touched, fresh=fresh)
             self.ledger.commit(touched)
             self.mempool.confirm(mirrored)
             for tx in mirrored:
@@ -373,7 +372,7 @@ class Follower(Node):
         stored = [tx for tx in stale if tx.hash in self._stored]
         if stored:
             assert self.store is not None
-            await self.in_db(self.store.delete_pending, stored)
+            await self.store.delete_pending(stored)
             self._stored.difference_update(tx.hash for tx in stored)
 
     # --- pending transactions ------------------------------------------------------------------
@@ -427,7 +426,7 @@ class Follower(Node):
             still = [tx for tx in txs if tx.hash in self.mempool.by_hash]
             if not still:
                 return
-            await self.in_db(self.store.insert_pending, still)
+            await self.store.insert_pending(still)
             self._stored.update(tx.hash for tx in still)
             for listener in self.tx_listeners:
                 listener(still)

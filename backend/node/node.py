@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -54,11 +53,10 @@ class LabelTaken(Exception):
 
 
 class Node:
-    """One chain, owned by one asyncio loop. Blocking work runs on two kinds of thread:
-
-    - the database thread (exactly one), for every SQLite write, in order;
-    - verification threads (one per core), for signatures, sealing and reads.
-    """
+    """One chain, owned by one asyncio loop. SQLite writes go, in order, to the writer process
+    (backend/storage/writer_process.py); start-up runs on one database thread; worker threads
+    seal big blocks; reader threads serve reads; signatures of batches are checked in worker
+    processes."""
 
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
@@ -111,6 +109,8 @@ class Node:
     async def start(self) -> None:
         self.config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         await self.in_db(self._open)
+        assert self.store is not None
+        await self.store.attach()
         # Spawning the verifier processes takes ~0.5 s: not worth delaying the ready line for.
         self._warm_up = asyncio.create_task(self._verifier.warm_up(), name="verifier-warm-up")
         self._sealer = asyncio.create_task(self._seal_loop(), name="sealer")
@@ -162,7 +162,7 @@ class Node:
                 self.mempool.check(tx)
             except Rejected as exc:
                 log.warning("dropping stored pending transaction %s: %s", tx.hash, exc.message)
-                store.delete_pending([tx])
+                store.delete_pending_now([tx])
                 continue
             self.mempool.add(tx)
             restored += 1
@@ -209,7 +209,7 @@ class Node:
             difficulty=0,
         )
         accounts = {tx.recipient: (tx.amount, 0) for tx in txs}
-        store.commit_block(block, accounts, fresh=txs, wallets=wallets)
+        store.commit_block_now(block, accounts, fresh=txs, wallets=wallets)
         self.ledger.commit(accounts)
         self.head = Head(0, block.hash, block.timestamp)
         log.info("created chain %s with %d dev wallets", self.chain_id, len(txs))
@@ -225,7 +225,7 @@ class Node:
             await asyncio.gather(self._warm_up, return_exceptions=True)
         await self._committer.drain()
         if self.store is not None:
-            await self.in_db(self.store.close)
+            await self.store.close()
         self._db.shutdown(wait=True)
         self._workers.shutdown(wait=True)
         self._readers.shutdown(wait=True)
@@ -319,7 +319,7 @@ class Node:
                 if self.config.block_time <= 0 and self.mempool.ready_count and not self._stopping:
                     await self._seal_block(new_pending=txs)
                 else:
-                    await self.in_db(self.store.insert_pending, txs)
+                    await self.store.insert_pending(txs)
                     for listener in self.tx_listeners:
                         listener(txs)
             except BaseException:
@@ -348,7 +348,7 @@ class Node:
             key = Keypair.generate()
             label = label or self.wallets.next_label()
             assert self.store is not None
-            await self.in_db(self.store.add_wallet, key.address, label, key.seed, now_ms())
+            await self.store.add_wallet(key.address, label, key.seed, now_ms())
             self.wallets.add(key, label)
             return key, label
 
@@ -402,9 +402,7 @@ class Node:
         else:
             block = await self.in_worker(build)
         try:
-            await self.in_db(
-                functools.partial(self.store.commit_block, block, touched, fresh=new_pending)
-            )
+            await self.store.commit_block(block, touched, fresh=new_pending)
         except BaseException:
             self.mempool.put_back(candidates)
             raise
@@ -414,7 +412,7 @@ class Node:
             log.warning("dropped %d transactions that no longer apply", len(dropped))
             for tx in dropped:
                 self.mempool.release(tx)
-            await self.in_db(self.store.delete_pending, dropped)
+            await self.store.delete_pending(dropped)
         self.head = Head(block.height, block.hash, block.timestamp)
         self.transactions_total += len(included)
         if new_pending:
