@@ -114,6 +114,19 @@ def tree_rss(process: psutil.Process) -> tuple[int, int]:
     return own, total
 
 
+def tree_pss(process: psutil.Process) -> int:
+    """Proportional set size of the node and its helpers: each shared page is split between the
+    processes that map it, so the sum counts every page once (Linux; RSS elsewhere)."""
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            info = p.memory_full_info()
+        except psutil.NoSuchProcess:
+            continue
+        total += getattr(info, "pss", info.rss)
+    return total
+
+
 class Sampler:
     """Node RSS every 100 ms, and read latencies on a connection of their own during load."""
 
@@ -270,6 +283,7 @@ async def run_node_once(phases: list[list[bytes]], keys: list[Keypair]) -> dict[
             sampler.reading = False
             results.append(PhaseResult(name, len(bodies), submit_s, include_s, sampler.reads))
         rss_after, tree_after = tree_rss(psutil.Process(node.pid))
+        pss_after = tree_pss(psutil.Process(node.pid))
         stop.set()
         await sampling
         for c in [*conns, control]:
@@ -291,6 +305,7 @@ async def run_node_once(phases: list[list[bytes]], keys: list[Keypair]) -> dict[
     figures[f"node RSS after {total:,} tx (MB)"] = rss_after / 2**20
     figures["node peak RSS with its helper processes (MB)"] = sampler.peak_tree_rss / 2**20
     figures[f"node RSS with its helper processes after {total:,} tx (MB)"] = tree_after / 2**20
+    figures[f"node PSS with its helper processes after {total:,} tx (MB)"] = pss_after / 2**20
     return figures
 
 
