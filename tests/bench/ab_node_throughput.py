@@ -42,9 +42,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("bench_args", nargs="*", help="after --: node_throughput.py arguments")
-    options = parser.parse_args()
-    args = options.bench_args or DEFAULT
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    options = parser.parse_args(argv[:split])
+    args = argv[split + 1 :] or DEFAULT  # after --: node_throughput.py's own arguments
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "before"
         subprocess.run(
