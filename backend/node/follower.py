@@ -23,7 +23,7 @@ from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH
 from backend.chain.mempool import Rejected
 from backend.chain.transaction import Transaction
 from backend.node.config import NodeConfig
-from backend.node.node import VERIFY_INLINE, Head, Node, _verify_all, now_ms
+from backend.node.node import Head, Node, now_ms
 from backend.node.upstream import LinkError, NotAProducer, ProducerLink
 from backend.storage.chain_store import ChainStore, StoreError
 
@@ -121,7 +121,7 @@ class Follower(Node):
                 await self._catch_up(until=0)
             except (LinkError, InvalidBlock) as exc:
                 raise FollowError(f"cannot take genesis from {self.link.url}: {exc}") from None
-        self._warm_up = asyncio.create_task(self._verifier.warm_up(), name="verifier-warm-up")
+        await self._verifier.warm_up()
         self._tasks = [
             asyncio.create_task(self._heartbeats(), name="heartbeat"),
             asyncio.create_task(self._follow_feed(), name="feed"),
@@ -319,10 +319,7 @@ class Follower(Node):
                 balance = touched.get(tx.recipient, (0, 0))[0]
                 touched[tx.recipient] = (balance + tx.amount, 0)
             return touched
-        if len(txs) <= VERIFY_INLINE:
-            valid = _verify_all(txs)
-        else:
-            valid = await self._verifier.verify(txs)
+        valid = await self._verifier.check(txs)
         for tx, ok in zip(txs, valid, strict=True):
             if not ok:
                 raise InvalidBlock(f"block {block.height}: {tx.hash} has a bad signature")

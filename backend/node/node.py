@@ -27,18 +27,14 @@ from backend.storage.chain_store import ChainStore, StoreError
 log = logging.getLogger("chaindeck.node")
 R = TypeVar("R")
 
-# Below this many signatures, verifying on the loop (~65 us each) is cheaper than a thread hop,
-# whose GIL hand-offs cost the loop more than the work; above it, two threads share the batch.
+# Up to this many signatures, verifying on the loop (~55 us each) costs less than the round trip
+# to a verifier process.
 VERIFY_INLINE = 8
 SEAL_INLINE = 256
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _verify_all(txs: list[Transaction]) -> list[bool]:
-    return [tx.signature_valid() for tx in txs]
 
 
 @dataclass(slots=True)
@@ -83,13 +79,12 @@ class Node:
         # signatures (that queueing put the read p95 at 67 ms under batch load).
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="chaindeck-read")
         self._committer: GroupCommitter[Transaction] = GroupCommitter(self._write_pending)
-        self._verifier = ProcessVerifier(max(2, os.cpu_count() or 2))
+        self._verifier = ProcessVerifier(max(2, os.cpu_count() or 2), VERIFY_INLINE)
         self._seq = 0
         self._seal_lock = asyncio.Lock()
         self._wallet_lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._sealer: asyncio.Task[None] | None = None
-        self._warm_up: asyncio.Task[None] | None = None
         self._stopping = False
 
     # --- threads -------------------------------------------------------------------------------
@@ -111,8 +106,8 @@ class Node:
         await self.in_db(self._open)
         assert self.store is not None
         await self.store.attach()
-        # Spawning the verifier processes takes ~0.5 s: not worth delaying the ready line for.
-        self._warm_up = asyncio.create_task(self._verifier.warm_up(), name="verifier-warm-up")
+        # Starts the verifier processes (a few ms; their imports then run in them, ~0.3 s).
+        await self._verifier.warm_up()
         self._sealer = asyncio.create_task(self._seal_loop(), name="sealer")
         if self.mempool.ready_count:
             self._ready.set()
@@ -220,16 +215,13 @@ class Node:
         if self._sealer is not None:
             self._sealer.cancel()
             await asyncio.gather(self._sealer, return_exceptions=True)
-        if self._warm_up is not None:
-            self._warm_up.cancel()
-            await asyncio.gather(self._warm_up, return_exceptions=True)
         await self._committer.drain()
         if self.store is not None:
             await self.store.close()
         self._db.shutdown(wait=True)
         self._workers.shutdown(wait=True)
         self._readers.shutdown(wait=True)
-        self._verifier.shutdown()
+        await self._verifier.close()
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -237,10 +229,7 @@ class Node:
         """Verify, admit and make durable. Each result is the accepted tx or why it was refused."""
         if not txs:
             return []
-        if len(txs) <= VERIFY_INLINE:
-            valid = _verify_all(txs)
-        else:
-            valid = await self._verifier.verify(txs)
+        valid = await self._verifier.check(txs)
         results: list[Transaction | Rejected] = []
         for tx, ok in zip(txs, valid, strict=True):
             if not ok:

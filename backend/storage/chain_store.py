@@ -18,8 +18,9 @@ from typing import Any
 from backend.chain.block import Block
 from backend.chain.transaction import Transaction
 from backend.chain.units import units_to_coins
+from backend.child_link import encode
 from backend.storage.chain_writer import BLOCK_COLUMNS, Row, StoreError, connect
-from backend.storage.writer_process import WriterProcess, encode
+from backend.storage.writer_process import WriterProcess
 
 __all__ = ["ChainStore", "StoreError"]
 
