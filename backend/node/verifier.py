@@ -3,53 +3,26 @@
 Threads run libsodium in parallel, but the Python around every call (~19 us of a ~95 us check)
 still takes the node's one GIL, which under load is the node's busiest lock. Helper processes
 have GILs of their own; a check costs ~300 bytes a transaction over a socket the loop reads
-itself (backend/child_link.py), with no executor threads taking the GIL in between.
+itself (backend/async_link.py), with no executor threads taking the GIL in between.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from typing import Any
 
+from backend.async_link import AsyncLink
 from backend.chain.transaction import Transaction
-from backend.child_link import AsyncLink, child_setup, encode, serve, spawn, stop_process
+from backend.child_link import encode, spawn, stop_process
+from backend.node.verify_worker import verifier_main
 
-VERIFIER_NICENESS = 5
 # A check this big is split across the processes; a smaller one goes whole to the least busy.
 SPLIT_AT = 64
-Item = tuple[bytes, bytes, bytes, str]  # public key, signing bytes, signature, sender
-
-
-def verify_items(items: list[Item]) -> list[bool]:
-    from backend.chain.crypto import address_from_public_key, verify
-
-    return [
-        len(pk) == 32
-        and len(sig) == 64
-        and address_from_public_key(pk) == sender
-        and verify(pk, msg, sig)
-        for pk, msg, sig, sender in items
-    ]
 
 
 def verify_here(txs: list[Transaction]) -> list[bool]:
     return [tx.signature_valid() for tx in txs]
-
-
-class _Checker:
-    def verify(self, items: list[Item]) -> list[bool]:
-        return verify_items(items)
-
-
-def verifier_main(sock: socket.socket, parent: int) -> None:
-    child_setup(parent)
-    # The event loop and the database writer are the serial path every transaction takes;
-    # when the cores are short, they go first and the verifiers take the time left over.
-    if hasattr(os, "nice"):  # not on Windows
-        os.nice(VERIFIER_NICENESS)
-    serve(sock, _Checker())
 
 
 class VerifierGone(Exception):

@@ -1,16 +1,20 @@
 """The chain database's one writer connection: schema, opening checks and every write.
 
 It runs in a process of its own (backend/storage/writer_process.py) and takes plain rows, so it
-imports nothing but sqlite3. On a thread of the node's process, each SQLite statement released
-the GIL and then waited to win it back from the busy event loop.
+imports little more than sqlite3; `writer_main` below is that process's main function. On a
+thread of the node's process, each SQLite statement released the GIL and then waited to win it
+back from the busy event loop.
 """
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from backend.child_link import child_setup, send_message, serve
 
 APPLICATION_ID = 0x43444B4E  # "CDKN": marks the file as a ChainDeck node database
 SCHEMA_VERSION = 1
@@ -238,3 +242,17 @@ class ChainWriter:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+
+def writer_main(
+    sock: socket.socket, path: str, chain_id: str | None, default: str, parent: int
+) -> None:
+    """The writer process's main function."""
+    child_setup(parent)
+    try:
+        writer = ChainWriter(Path(path), chain_id, default)
+    except Exception as exc:
+        send_message(sock, ("error", exc))
+        return
+    send_message(sock, ("ok", writer.chain_id))
+    serve(sock, writer)  # returning with the file whole: SQLite's journal sees to that

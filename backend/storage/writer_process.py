@@ -11,40 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 from pathlib import Path
 from typing import Any
 
-from backend.child_link import (
-    AsyncLink,
-    child_setup,
-    encode,
-    recv_message,
-    send_message,
-    serve,
-    spawn,
-    stop_process,
-    unwrap,
-)
-from backend.storage.chain_writer import ChainWriter, StoreError
+from backend.async_link import AsyncLink
+from backend.child_link import encode, recv_message, spawn, stop_process, unwrap
+from backend.storage.chain_writer import StoreError, writer_main
 
 log = logging.getLogger("chaindeck.node")
 START_LIMIT_S = 30.0
-
-
-def writer_main(
-    sock: socket.socket, path: str, chain_id: str | None, default: str, parent: int
-) -> None:
-    """The writer process's main function."""
-    child_setup(parent)
-    try:
-        writer = ChainWriter(Path(path), chain_id, default)
-    except Exception as exc:
-        send_message(sock, ("error", exc))
-        return
-    send_message(sock, ("ok", writer.chain_id))
-    serve(sock, writer)  # returning with the file whole: SQLite's journal sees to that
 
 
 class WriterProcess:
