@@ -33,7 +33,7 @@ def is_hash(value: object) -> bool:
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     try:
-        # crypto_sign_open releases the GIL, so verification threads use both cores.
+        # crypto_sign_open releases the GIL: a reader thread may run while the loop verifies.
         nacl.bindings.crypto_sign_open(signature + message, public_key)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
         return False

@@ -163,7 +163,7 @@ def parse_signed(obj: object, *, chain_id: str, min_fee: int) -> Transaction:
     """Parse a signed transaction from JSON and check everything that needs no ledger.
 
     The signature is not checked here: verification is the expensive step and the node batches
-    it on its verification threads.
+    it in its verifier processes.
     """
     if not isinstance(obj, dict):
         raise TransactionFieldErrors([{"field": "body", "message": "must be a JSON object"}])

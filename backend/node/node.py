@@ -296,7 +296,7 @@ class Node:
         seal what is ready (them included) into a block in the same database transaction.
 
         One fsync instead of two: measured under 32 submissions in flight, separate commits kept
-        the database thread 73% busy on fsyncs with each waiting behind the other. A crash loses
+        the database writer 73% busy on fsyncs with each waiting behind the other. A crash loses
         both or neither, and no 201 is sent before the commit. The seal lock keeps every other
         sealer away from these transactions until they are on disk.
         """

@@ -1,8 +1,8 @@
 """SQLite storage of the chain: one database transaction per block, pending transactions durable.
 
-Writes go to the writer process (backend/storage/writer_process.py) as plain rows, in order,
-from the node's single database thread; reads run here, on one read-only connection per reader
-thread. WAL lets readers run while a block commits.
+Writes go to the writer process (backend/storage/writer_process.py) as plain rows, in order:
+from the database thread at start-up, then from the event loop. Reads run here, on one read-only
+connection per reader thread. WAL lets readers run while a block commits.
 """
 
 from __future__ import annotations
