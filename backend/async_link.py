@@ -46,8 +46,14 @@ class AsyncLink:
         reply = asyncio.get_running_loop().create_future()
         self._waiting.append(reply)
         self.busy += 1
-        self._stream.write(frame)
-        await self._stream.drain()
+        try:
+            self._stream.write(frame)
+            await self._stream.drain()
+        except BaseException as exc:
+            reply.cancel()  # its reply, if one comes, is read and dropped
+            if isinstance(exc, (ConnectionError, OSError)):
+                raise self._gone_error(f"the helper process is gone ({exc})") from None
+            raise
         return await reply
 
     async def _read_replies(self, reader: asyncio.StreamReader) -> None:
@@ -64,6 +70,7 @@ class AsyncLink:
                 else:
                     waiter.set_result(value)
         except (asyncio.IncompleteReadError, OSError):
+            self.gone = "the helper process stopped"  # at once: no new request may queue up
             self.gone = await asyncio.to_thread(self.on_gone)
             log.error("%s", self.gone)
             while self._waiting:

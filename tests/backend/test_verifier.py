@@ -12,7 +12,7 @@ import pytest
 
 from backend.chain.crypto import Keypair
 from backend.chain.transaction import Transaction, sign_transfer
-from backend.node.verifier import SPLIT_AT, ProcessVerifier
+from backend.node.verifier import SPLIT_AT, ProcessVerifier, VerifierGone
 
 CHAIN = "chaindeck-test"
 TO = "0x" + "5a" * 20
@@ -76,3 +76,12 @@ async def test_a_caller_that_gives_up_does_not_disturb_the_others(
 
 async def test_nothing_to_check(verifier: ProcessVerifier) -> None:
     assert await verifier.check([]) == []
+
+
+async def test_checks_fail_clearly_once_the_verifiers_are_gone(verifier: ProcessVerifier) -> None:
+    for process in verifier._processes:
+        process.kill()
+    with pytest.raises(VerifierGone):
+        await verifier.verify(signed(12))
+    with pytest.raises(VerifierGone):  # and at once from then on, nothing left waiting
+        await verifier.verify(signed(12))
