@@ -1,5 +1,5 @@
 """Headline figures and live series for the dashboard, from the active node's blocks and status
-and, for the embedded devnet, the node process itself (psutil)."""
+and, for the embedded devnet, the node process and its helper processes (psutil)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import psutil
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.health.process_metrics import LocalProcess
 from app.ring_buffer import RingBuffer
 from app.services.node_service import NodeService
 
@@ -41,7 +41,7 @@ class DashboardService(QObject):
         self._arrivals: deque[float] = deque()
         self._recent_tx: deque[tuple[float, int]] = deque()
         self._last_timestamp: int | None = None
-        self._process: psutil.Process | None = None
+        self._process: LocalProcess | None = None
         node.blockReceived.connect(self._take_block)
         node.nodeChanged.connect(self._reset)
         self._timer = QTimer(self)
@@ -107,16 +107,10 @@ class DashboardService(QObject):
         if pid is None:
             self._process = None
             return
-        try:
-            if self._process is None or self._process.pid != pid:
-                self._process = psutil.Process(pid)
-                self._process.cpu_percent(None)  # the first reading is always 0: prime it
-                return
-            with self._process.oneshot():
-                cpu = self._process.cpu_percent(None)
-                rss = self._process.memory_info().rss / 2**20
-        except psutil.Error:
-            self._process = None
+        if self._process is None or self._process.pid != pid:
+            self._process = LocalProcess(pid)
+        reading = self._process.read()
+        if reading is None or reading.cpu_pct is None or reading.mem_mb is None:
             return
-        self.cpu.append(t, cpu)
-        self.memory.append(t, rss)
+        self.cpu.append(t, reading.cpu_pct)
+        self.memory.append(t, reading.mem_mb)
