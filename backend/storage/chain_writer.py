@@ -228,12 +228,15 @@ class ChainWriter:
         self._in_transaction(write)
 
     def delete_pending(self, ids: list[int]) -> None:
-        self._conn.executemany(
-            "DELETE FROM transactions WHERE id = ? AND block_height IS NULL",
-            [(i,) for i in ids],
+        """One commit for them all: outside a transaction, each row was a commit and an fsync."""
+        self._in_transaction(
+            lambda: self._conn.executemany(
+                "DELETE FROM transactions WHERE id = ? AND block_height IS NULL",
+                [(i,) for i in ids],
+            )
         )
 
-    def _in_transaction(self, write: Callable[[], None]) -> None:
+    def _in_transaction(self, write: Callable[[], object]) -> None:
         conn = self._conn
         conn.execute("BEGIN")
         try:
