@@ -23,15 +23,22 @@ class AsyncLink:
     """The event loop's side of one helper's socket. Requests may overlap; replies come back in
     order. A caller that gives up does not lose its neighbours' replies."""
 
-    def __init__(self, sock: socket.socket, gone: Callable[[str], Exception]) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        gone: Callable[[str], Exception],
+        describe_gone: Callable[[], str] = lambda: "the helper process stopped",
+    ) -> None:
+        """`gone` makes the error a caller gets once the helper has stopped; `describe_gone`
+        (run on a thread: it may wait for the exit code) says how it stopped."""
         self._sock = sock
         self._gone_error = gone
+        self._describe_gone = describe_gone
         self._stream: asyncio.StreamWriter | None = None
         self._replies: asyncio.Task[None] | None = None
         self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.gone: str | None = None
         self.busy = 0  # requests sent and not yet answered
-        self.on_gone: Callable[[], str] = lambda: "the helper process stopped"
 
     async def start(self) -> None:
         self._sock.setblocking(False)
@@ -71,7 +78,7 @@ class AsyncLink:
                     waiter.set_result(value)
         except (asyncio.IncompleteReadError, OSError):
             self.gone = "the helper process stopped"  # at once: no new request may queue up
-            self.gone = await asyncio.to_thread(self.on_gone)
+            self.gone = await asyncio.to_thread(self._describe_gone)
             log.error("%s", self.gone)
             while self._waiting:
                 waiter = self._waiting.popleft()

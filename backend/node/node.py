@@ -113,7 +113,9 @@ class Node:
             self._ready.set()
 
     def _open(self) -> None:
-        store = ChainStore(self.config.db_path, self.config.chain_id, DEFAULT_CHAIN_ID)
+        store = ChainStore(
+            self.config.db_path, self.config.chain_id, DEFAULT_CHAIN_ID, encoder=self._workers
+        )
         self.store = store
         self.chain_id = store.chain_id
         seed = store.meta("producer_seed")

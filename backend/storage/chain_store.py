@@ -11,7 +11,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -108,15 +108,17 @@ def _block_summary(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 class ChainStore:
-    def __init__(self, path: Path, chain_id: str | None, default_chain_id: str) -> None:
+    def __init__(
+        self, path: Path, chain_id: str | None, default_chain_id: str, encoder: Executor
+    ) -> None:
         """Start the writer, which opens or creates the database (StoreError if it must not be
-        used). `chain_id` None resumes whatever chain the file holds."""
+        used). `chain_id` None resumes whatever chain the file holds. `encoder` builds the
+        frames of big blocks (rows and pickling take milliseconds: not on the event loop)."""
         self.path = path
         self._writer = WriterProcess(path, chain_id, default_chain_id)
         self.chain_id = self._writer.chain_id
         self._local = threading.local()
-        # Rows and pickling of a big block take milliseconds: not on the event loop.
-        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="chaindeck-encode")
+        self._encoder = encoder
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -133,7 +135,6 @@ class ChainStore:
 
     async def close(self) -> None:
         await self._writer.aclose()
-        self._encoder.shutdown(wait=True)
 
     # --- loading at start-up -------------------------------------------------------------------
 

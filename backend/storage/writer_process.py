@@ -70,8 +70,7 @@ class WriterProcess:
     # --- after attach: the event loop ----------------------------------------------------------
 
     async def attach(self) -> None:
-        link = AsyncLink(self._sock, StoreError)
-        link.on_gone = self._gone_message
+        link = AsyncLink(self._sock, StoreError, self._gone_message)
         await link.start()
         self._link = link
 

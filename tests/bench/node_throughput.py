@@ -101,14 +101,19 @@ class PhaseResult:
         return self.count / self.include_s
 
 
+def with_helpers(process: psutil.Process) -> list[psutil.Process]:
+    """The node and its helper processes (database writer, signature verifiers, tracker)."""
+    return [process, *process.children(recursive=True)]
+
+
 def tree_rss(process: psutil.Process) -> tuple[int, int]:
-    """RSS of the node's own process, and of it with its helpers (database writer, signature
-    verifiers): the second overcounts the shared libraries they all map, so it is the ceiling."""
+    """RSS of the node's own process, and of it with its helpers: the second overcounts the
+    shared libraries they all map, so it is the ceiling."""
     own = process.memory_info().rss
     total = own
-    for child in process.children(recursive=True):
+    for helper in with_helpers(process)[1:]:
         try:
-            total += child.memory_info().rss
+            total += helper.memory_info().rss
         except psutil.NoSuchProcess:
             continue
     return own, total
@@ -118,7 +123,7 @@ def tree_pss(process: psutil.Process) -> int:
     """Proportional set size of the node and its helpers: each shared page is split between the
     processes that map it, so the sum counts every page once (Linux; RSS elsewhere)."""
     total = 0
-    for p in [process, *process.children(recursive=True)]:
+    for p in with_helpers(process):
         try:
             info = p.memory_full_info()
         except psutil.NoSuchProcess:
@@ -282,8 +287,9 @@ async def run_node_once(phases: list[list[bytes]], keys: list[Keypair]) -> dict[
             include_s = time.perf_counter() - started
             sampler.reading = False
             results.append(PhaseResult(name, len(bodies), submit_s, include_s, sampler.reads))
-        rss_after, tree_after = tree_rss(psutil.Process(node.pid))
-        pss_after = tree_pss(psutil.Process(node.pid))
+        node_process = psutil.Process(node.pid)
+        rss_after, tree_after = tree_rss(node_process)
+        pss_after = tree_pss(node_process)
         stop.set()
         await sampling
         for c in [*conns, control]:
