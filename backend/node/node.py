@@ -51,8 +51,8 @@ class LabelTaken(Exception):
 class Node:
     """One chain, owned by one asyncio loop. SQLite writes go, in order, to the writer process
     (backend/storage/writer_process.py); start-up runs on one database thread; worker threads
-    seal big blocks; reader threads serve reads; signatures of batches are checked in worker
-    processes."""
+    seal big blocks and build their frames for the writer; reader threads serve reads;
+    signatures of batches are checked in verifier processes."""
 
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
