@@ -185,6 +185,13 @@ def test_failed_logins_are_rate_limited(node: NodeProcess, client: httpx.Client)
     assert codes[-1] == 429
     limited = client.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
     assert int(limited.headers["Retry-After"]) >= 1
+    # A local client must not pass for another by claiming to be a proxy.
+    spoofed = client.post(
+        "/api/v1/auth/login",
+        json={"username": "x", "password": "y"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert spoofed.status_code == 429
 
 
 def test_helper_processes_die_with_a_node_killed_with_9(tmp_path: Path) -> None:
