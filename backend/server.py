@@ -19,6 +19,7 @@ import uvicorn
 from backend.api.app import create_app
 from backend.api.auth import Auth, resolve_operator, token_secret
 from backend.api.context import ApiContext
+from backend.api.fast_lane import FastLane
 from backend.api.http_protocol import NodeHttpProtocol
 from backend.api.metrics import NodeMetrics
 from backend.api.ws_hub import Hub
@@ -123,7 +124,7 @@ async def serve(config: NodeConfig) -> int:
             log_config=None,
             access_log=False,
             lifespan="off",
-            http=NodeHttpProtocol,  # httptools, one write per small answer
+            http=NodeHttpProtocol.serving(FastLane(ctx)),
             ws="websockets-sansio",
             ws_ping_interval=20,
             timeout_graceful_shutdown=5,

@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from backend import __version__
 from backend.api.context import ApiContext
 from backend.api.errors import install_error_handlers
-from backend.api.fast_lane import build_fast_lane
 from backend.api.middleware import NodeMiddleware
 from backend.api.routes.chain import chain_routes
 from backend.api.routes.system import system_routes
@@ -36,10 +35,8 @@ def create_api(ctx: ApiContext) -> FastAPI:
 
 
 def create_app(ctx: ApiContext) -> NodeMiddleware:
-    """What uvicorn serves: the node middleware outside FastAPI, so the fast lane skips
-    FastAPI's own middleware stack, and everything else reaches FastAPI unchanged."""
+    """What uvicorn serves, for every request the fast lane (fast_lane.py) does not answer: the
+    node middleware outside FastAPI."""
     ctx.node.block_listeners.append(lambda summary, _block: ctx.hub.publish_block(summary))
     ctx.node.tx_listeners.append(ctx.on_transactions)
-    return NodeMiddleware(
-        create_api(ctx), metrics=ctx.metrics, auth=ctx.auth, lane=build_fast_lane(ctx)
-    )
+    return NodeMiddleware(create_api(ctx), metrics=ctx.metrics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -167,6 +168,23 @@ def test_raw_transaction_accepted_and_mined(client: httpx.Client, funded: TestWa
     assert wait_confirmed(client, tx["hash"])["status"] == "confirmed"
     balance = client.get(f"/api/v1/wallets/{funded.address}/balance").json()
     assert balance["balance"] == pytest.approx(50 - 3.0001) and balance["nonce"] == 1
+
+
+def test_a_submission_the_fast_lane_cannot_take_gets_the_same_answer(
+    client: httpx.Client, funded: TestWallet
+) -> None:
+    """A chunked body goes through FastAPI instead of the node's fast lane: same contract."""
+    first, second = funded.sign(OTHER, COIN), funded.sign(OTHER, COIN)
+    lane = client.post("/api/v1/transactions/raw", json=first)
+    chunked = client.post(
+        "/api/v1/transactions/raw",
+        content=iter([json.dumps(second).encode()]),  # no Content-Length: chunked
+        headers={"Content-Type": "application/json"},
+    )
+    assert (lane.status_code, chunked.status_code) == (201, 201), chunked.text
+    assert set(lane.json()) == set(chunked.json())
+    assert chunked.json()["status"] == "pending" and chunked.json()["nonce"] == 1
+    assert_error(client.post("/api/v1/transactions/raw", content=iter([b"{"])), 400)
 
 
 def test_raw_duplicate_is_409_pending_or_confirmed(
