@@ -193,10 +193,10 @@ class NodeHttpProtocol(HttpToolsProtocol):
         status, body, extra = await self.lane.answer(
             cycle.route, cycle.headers, cycle.query, bytes(cycle.body)
         )
+        if self.flow.write_paused and not cycle.disconnected:
+            await self.flow.drain()  # the client reads slowly: do not pile answers up
         if cycle.disconnected or self.transport.is_closing():
             return  # the work is done; there is nobody left to tell
-        if self.flow.write_paused:
-            await self.flow.drain()
         keep_alive = cycle.keep_alive and _CLOSE not in extra  # shutdown clears keep_alive
         head = [_STATUS.get(status) or f"HTTP/1.1 {status} \r\n".encode()]
         for name, value in (*self.server_state.default_headers, *extra):
