@@ -67,10 +67,11 @@ async def _streamed(scope: dict, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _connect(app: Any) -> tuple[NodeHttpProtocol, RecordingTransport]:
-    config = Config(app, http=NodeHttpProtocol, lifespan="off", log_config=None)
+async def _connect(app: Any, lane: Any = None) -> tuple[NodeHttpProtocol, RecordingTransport]:
+    cls = NodeHttpProtocol.serving(lane) if lane is not None else NodeHttpProtocol
+    config = Config(app, http=cls, lifespan="off", log_config=None)
     config.load()
-    protocol = NodeHttpProtocol(config=config, server_state=ServerState(), app_state={})
+    protocol = cls(config=config, server_state=ServerState(), app_state={})
     transport = RecordingTransport()
     protocol.connection_made(transport)
     return protocol, transport
@@ -156,12 +157,7 @@ class EchoLane:
 
 async def _connect_lane(app: Any) -> tuple[NodeHttpProtocol, RecordingTransport, EchoLane]:
     lane = EchoLane()
-    cls = NodeHttpProtocol.serving(lane)
-    config = Config(app, http=cls, lifespan="off", log_config=None)
-    config.load()
-    protocol = cls(config=config, server_state=ServerState(), app_state={})
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
+    protocol, transport = await _connect(app, lane)
     return protocol, transport, lane
 
 
