@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.services.fleet_member import MemberState
+from widgets.format import short_hash
 from widgets.table_model import Index, RowTableModel
 
 COLUMNS = (
@@ -22,7 +23,7 @@ COLUMNS = (
     "Latency",
     "Mempool",
     "Last block",
-    "Avg block time",
+    "Block time",
     "Propagation",
     "Uptime",
     "CPU",
@@ -36,6 +37,18 @@ STATE_COLOURS = {
 }
 LAGGING_BLOCKS = 3
 NUMERIC = {3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+HASH = COLUMNS.index("Latest hash")
+# Hovering a header says what its column holds.
+HEADER_TIPS = {
+    "Behind": "blocks behind the cluster's best height",
+    "Latest hash": "the node's head; hover a cell for the whole hash",
+    "Latency": "the node's answer to /health, as this app sees it",
+    "Block time": "average time between the node's recent blocks",
+    "Propagation": "how long after the first node this node had each new block",
+    "Uptime": "share of polls the node answered",
+    "CPU": "a local node's process with its helpers; a remote node's, from its /metrics",
+    "Memory": "a local node's process with its helpers; a remote node's, from its /metrics",
+}
 
 
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -97,7 +110,7 @@ class FleetTableModel(RowTableModel):
             s.role,
             "" if s.height < 0 else str(s.height),
             "" if down or s.height < 0 else str(s.behind),
-            s.latest_hash[:18] + "…" if s.latest_hash else "",
+            short_hash(s.latest_hash, 8),
             _known(s.peers, down),
             "" if down else f"{s.latency_ms:.0f} ms",
             _known(s.mempool, down),
@@ -118,9 +131,18 @@ class FleetTableModel(RowTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._looks[row][0]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == HASH and self.states[row].latest_hash:
+                return self.states[row].latest_hash
             return self._looks[row][1]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in NUMERIC:
             return RIGHT
         if role == Qt.ItemDataRole.UserRole:
             return self.states[row]
         return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return HEADER_TIPS.get(COLUMNS[section])
+        return super().headerData(section, orientation, role)
