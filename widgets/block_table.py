@@ -6,11 +6,22 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QTableView
 
 from widgets.format import age, short_hash, size
 from widgets.table_model import Index, RowTableModel
 
 COLUMNS = ("Height", "Age", "Hash", "Txs", "Producer", "Size")
+# The widest text each column shows, to size it once (fit_columns); "8" is a wide digit.
+WIDEST_CELLS = (
+    "88,888,888",
+    "8888d ago",
+    short_hash("0x" + "d" * 64, 14),
+    "88888",
+    short_hash("0x" + "d" * 40, 10),
+    "8,888.8 KiB",
+)
+CELL_PADDING = 8  # px each side of a cell's text
 ROW_CAP = 20_000  # rows kept in memory; older ones are paged in again when scrolled to
 
 
@@ -120,3 +131,19 @@ class BlockTableModel(RowTableModel):
         self._now = time.time()
         if self.rows:
             self.dataChanged.emit(self.index(0, 1), self.index(len(self.rows) - 1, 1))
+
+
+def fit_columns(view: QTableView) -> None:
+    """Size a block table's columns once, on the widest text each shows, in the view's font.
+
+    Not ResizeToContents: that measures every row on every insert (20,000 rows at 10 inserts a
+    second stalled the loop for 100+ ms). Not fixed pixel counts: they cut the hashes short
+    where the font is larger."""
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    metrics = view.fontMetrics()
+    for column, widest in enumerate(WIDEST_CELLS):
+        text = max(widest, COLUMNS[column], key=metrics.horizontalAdvance)
+        header.resizeSection(column, metrics.horizontalAdvance(text) + 2 * CELL_PADDING)
+    header.setStretchLastSection(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a narrowed column keeps both ends

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
-from widgets.block_table import BlockTableModel
+from widgets.block_table import CELL_PADDING, COLUMNS, BlockTableModel, fit_columns
 
 
 def block(height: int) -> dict[str, Any]:
@@ -63,3 +64,18 @@ def test_genesis_at_the_bottom_means_nothing_more_to_fetch(qtbot: QtBot) -> None
     model = BlockTableModel()
     model.reset([block(h) for h in range(0, 5)])
     assert not model.canFetchMore()
+
+
+def test_columns_are_wide_enough_for_what_they_show(qtbot: QtBot) -> None:
+    model = BlockTableModel()
+    model.reset([block(12_345_678)])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    fit_columns(view)
+    metrics = view.fontMetrics()
+    for column in range(len(COLUMNS)):
+        shown = model.data(model.index(0, column))
+        room = view.horizontalHeader().sectionSize(column) - 2 * CELL_PADDING
+        assert metrics.horizontalAdvance(shown) <= room, (COLUMNS[column], shown)
+    assert "…" in model.data(model.index(0, COLUMNS.index("Hash")))  # a short hash, whole
