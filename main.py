@@ -83,6 +83,7 @@ class Composition:
         settings = DevnetSettings.from_dict(self.db.get_setting("devnet"))
         self.devnet = DevnetService(self.paths, settings, ephemeral=options.ephemeral)
         self.fleet = FleetService(ClusterStore(self.db), self.paths, settings)
+        self.fleet.follow_devnet(self.devnet)
         self.metrics = MetricsStore(self.paths.metrics)
         self.health = HealthService(self.fleet, self.metrics)
         self.alerts = AlertService(self.fleet, self.health, AlertStore(self.db))

@@ -1,9 +1,10 @@
 """Clusters: saved groups of node connections and local clusters the app starts.
 
 Every saved cluster and every running local one is watched all the time, not only the one on
-screen: the health history and the alerts need every node. Each member is polled once a second
-(status, latency, lag behind the best, block times, its process's CPU and memory) and its block
-feed stamps when each block reached it (propagation).
+screen: the health history and the alerts need every node. So is the embedded devnet while it
+runs, as a cluster of one named DEVNET that the Fleet tab does not list. Each member is polled
+once a second (status, latency, lag behind the best, block times, its process's CPU and memory)
+and its block feed stamps when each block reached it (propagation).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -23,13 +24,16 @@ from app.clients.kinds import client_for
 from app.clients.native import NativeClient
 from app.clients.probe import probe
 from app.health.process_metrics import LocalProcess, RemoteProcess, parse_process_metrics
-from app.jobs.embedded_node import DevnetSettings, NodeStartError
+from app.jobs.embedded_node import DevnetSettings, NodeStartError, ReadyNode
 from app.jobs.local_cluster import ClusterMember, LocalCluster
 from app.paths import AppPaths
-from app.services.connections_service import ProfileError, check_profile
+from app.services.connections_service import DEVNET, ProfileError, check_profile
 from app.services.fleet_member import BLOCK_TIMES, MemberState
 from app.storage.clusters import LOCAL, SAVED, ClusterStore
 from app.tasks import cancel_all, spawn
+
+if TYPE_CHECKING:
+    from app.services.devnet_service import DevnetService
 
 log = logging.getLogger("chaindeck.fleet")
 
@@ -81,6 +85,8 @@ class FleetService(QObject):
         name = name.strip()
         if not NAME_RE.match(name):
             raise ProfileError("name: 1 to 40 letters, digits, spaces, dots or dashes")
+        if name == DEVNET:
+            raise ProfileError(f"name: “{DEVNET}” is the app's own devnet")
         existing = self.cluster(name)
         if existing is not None and existing["kind"] == LOCAL:
             raise ProfileError(f"name: “{name}” is a local cluster")
@@ -139,6 +145,9 @@ class FleetService(QObject):
         name = name.strip()
         if not NAME_RE.match(name):
             self.clusterFailed.emit(name, "name: 1 to 40 letters, digits, spaces, dots or dashes")
+            return None
+        if name == DEVNET:
+            self.clusterFailed.emit(name, f"“{DEVNET}” is the app's own devnet")
             return None
         existing = self.cluster(name)
         if existing is not None and existing["kind"] != LOCAL:
@@ -215,6 +224,29 @@ class FleetService(QObject):
         await cancel_all([t for t in self._tasks if t.get_name() == f"fleet-poll {name}"])
         self.states.pop(name, None)
 
+    def follow_devnet(self, devnet: DevnetService) -> None:
+        """Watch the embedded devnet whenever it runs (see watch_devnet)."""
+        devnet.started.connect(self._devnet_started)
+        devnet.stateChanged.connect(self._devnet_state)
+
+    def _devnet_started(self, ready: ReadyNode) -> None:
+        spawn(self._tasks, self.watch_devnet(ready), "fleet-devnet")
+
+    def _devnet_state(self, state: str) -> None:
+        if state == "stopped":
+            spawn(self._tasks, self.watch_devnet(None), "fleet-devnet")
+
+    async def watch_devnet(self, ready: ReadyNode | None) -> None:
+        """Watch the embedded devnet that is now running, or stop watching it (None: stopped on
+        purpose, so not "down"). A crashed devnet stays watched, and shows down, until then."""
+        await self._unwatch(DEVNET)
+        if ready is None:
+            return
+        member = ClusterMember(
+            DEVNET, ready.url, ready.role, ready.username, ready.password, pid=ready.pid
+        )
+        spawn(self._tasks, self._poll(DEVNET, [member]), f"fleet-poll {DEVNET}")
+
     async def _poll_cluster(self, name: str) -> None:
         try:
             members = self.members(name)
@@ -222,6 +254,9 @@ class FleetService(QObject):
             self.fleetUpdated.emit(name, [])
             log.info("not polling %s: %s", name, exc)
             return
+        await self._poll(name, members)
+
+    async def _poll(self, name: str, members: list[ClusterMember]) -> None:
         states = [MemberState(m.name, m.url, role=m.role, pid=m.pid) for m in members]
         self.states[name] = states
         pollers = [

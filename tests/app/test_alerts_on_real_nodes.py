@@ -19,6 +19,8 @@ from app.health.series import METRICS
 from app.jobs.embedded_node import DevnetSettings
 from app.paths import AppPaths
 from app.services.alert_service import AlertService
+from app.services.connections_service import DEVNET, ProfileError
+from app.services.devnet_service import DevnetService
 from app.services.fleet_service import FleetService
 from app.services.health_service import HealthService
 from app.storage.alert_store import AlertStore
@@ -137,3 +139,34 @@ def test_node_down_fires_and_resolves_and_the_history_keeps_it(
         assert any(a.id == down.id and a.resolved for a in history2)
     finally:
         run(qtbot, again.stop(), timeout=30)
+
+
+def test_the_embedded_devnet_has_a_health_history_while_it_runs(
+    qtbot: QtBot, qloop: Any, tmp_path: Path
+) -> None:
+    watcher = Watcher(tmp_path / "app")
+    devnet = DevnetService(watcher.paths, DevnetSettings(accounts=2, block_time=0.2))
+    watcher.fleet.follow_devnet(devnet)
+    try:
+        run(qtbot, watcher.start())
+        ready = run(qtbot, devnet.start(), timeout=40)
+        assert ready is not None
+        history = lambda: watcher.health.histories.get(DEVNET)  # noqa: E731
+        qtbot.waitUntil(lambda: history() is not None and len(history()) >= 3, timeout=15_000)
+        assert watcher.health.nodes()[:2] == ["This host", DEVNET]
+        _, values = run(qtbot, watcher.health.series(DEVNET, 300))
+        column = {name: values[:, i] for i, name in enumerate(METRICS)}
+        assert np.nanmax(column["height"]) >= 1 and np.nanmax(column["up"]) == 1.0
+        # A local process: CPU and memory are read, and include the node's helper processes.
+        qtbot.waitUntil(lambda: watcher.fleet.states[DEVNET][0].mem_mb is not None, timeout=10_000)
+        assert watcher.fleet.states[DEVNET][0].mem_mb > 30
+        assert DEVNET not in watcher.fleet.names()  # not a cluster of the Fleet tab
+
+        run(qtbot, devnet.stop())  # stopped on purpose: no longer watched, and not "down"
+        qtbot.waitUntil(lambda: DEVNET not in watcher.fleet.states, timeout=10_000)
+        assert not any(a.node == DEVNET for a in watcher.alerts.active)
+        with pytest.raises(ProfileError, match="devnet"):
+            run(qtbot, watcher.fleet.save(DEVNET, ["http://127.0.0.1:1"], "", ""))
+    finally:
+        run(qtbot, devnet.stop())
+        run(qtbot, watcher.stop())
