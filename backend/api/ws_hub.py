@@ -23,17 +23,34 @@ class WsClient:
 
     def __init__(self, limit: int) -> None:
         self.channels: set[str] = set(CHANNELS)
-        self.queue: deque[str] = deque()
-        self.dropped = 0
+        # (channel, message); channel None for answers to the client (subscribed, error)
+        self.queue: deque[tuple[str | None, str]] = deque()
+        self.dropped: dict[str | None, int] = {}  # per channel, since the last `lagged`
         self.wake = asyncio.Event()
         self.limit = limit
 
-    def push(self, text: str) -> None:
+    def push(self, text: str, channel: str | None = None) -> None:
         if len(self.queue) >= self.limit:
-            self.queue.popleft()
-            self.dropped += 1
-        self.queue.append(text)
+            lost, _ = self.queue.popleft()
+            self.dropped[lost] = self.dropped.get(lost, 0) + 1
+        self.queue.append((channel, text))
         self.wake.set()
+
+    def subscribe(self, channels: set[str]) -> None:
+        """From now on only `channels`: what is still queued from the others, and the count of
+        what was dropped from them, goes too. A client that narrows its channels under load would
+        otherwise first read up to a full queue of messages it has just said it does not want."""
+        self.channels = channels
+        self.queue = deque(item for item in self.queue if item[0] is None or item[0] in channels)
+        self.dropped = {c: n for c, n in self.dropped.items() if c is None or c in channels}
+
+    def take(self) -> str:
+        """The next message to send: `lagged` first when some were dropped."""
+        if self.dropped:
+            dropped = sum(self.dropped.values())
+            self.dropped = {}
+            return orjson.dumps({"type": "lagged", "dropped": dropped}).decode()
+        return self.queue.popleft()[1]
 
 
 class Hub:
@@ -49,7 +66,7 @@ class Hub:
     def publish(self, channel: str, text: str) -> None:
         for client in self.clients:
             if channel in client.channels:
-                client.push(text)
+                client.push(text, channel)
 
     def publish_block(self, summary: dict[str, Any]) -> None:
         if self.clients:
@@ -116,7 +133,7 @@ class Hub:
         ):
             client.push(_error(f"channels must be a list drawn from {sorted(CHANNELS)}"))
             return
-        client.channels = set(channels)
+        client.subscribe(set(channels))
         client.push(orjson.dumps({"type": "subscribed", "channels": sorted(channels)}).decode())
 
     async def _send(self, websocket: WebSocket, client: WsClient) -> None:
@@ -125,13 +142,8 @@ class Hub:
                 await client.wake.wait()
                 client.wake.clear()
                 while client.queue or client.dropped:
-                    if client.dropped:
-                        dropped, client.dropped = client.dropped, 0
-                        text = orjson.dumps({"type": "lagged", "dropped": dropped}).decode()
-                    else:
-                        text = client.queue.popleft()
                     # A client that reads nothing for this long is gone; close it.
-                    await asyncio.wait_for(websocket.send_text(text), SEND_TIMEOUT)
+                    await asyncio.wait_for(websocket.send_text(client.take()), SEND_TIMEOUT)
         with contextlib.suppress(Exception):
             await websocket.close()
 
