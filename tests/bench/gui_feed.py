@@ -1,13 +1,15 @@
 """GUI feed benchmark (not a test): prints figures, asserts nothing.
 
     make bench-gui     # or: .venv/bin/python tests/bench/gui_feed.py [--seconds 60] [--launches 5]
+                       #     [--as-devnet]
 
 1. Launch: the real start path (imports, QApplication, window, embedded devnet on a new chain,
    connection live), offscreen, in a fresh process each time; median of N launches.
 2. Feed: the real main window (offscreen) follows a node sealing blocks as fast as a steady
    transfer load (another process, 32 connections) allows, for S seconds. Reports blocks and
    transactions shown vs produced, event-loop lag p50/p99 from a 10 ms heartbeat timer,
-   repaints per second, and the app's RSS at start and end.
+   repaints per second, the app's CPU, and its RSS at start and end. With --as-devnet the fleet
+   also watches that node for the health history and the alerts, as it does the embedded devnet.
 """
 
 from __future__ import annotations
@@ -89,12 +91,13 @@ def fund(node: NodeProcess, keys: list[Keypair]) -> None:
         client.post("/api/v1/mine", json={"blocks": 1}).raise_for_status()
 
 
-def feed(seconds: float) -> dict[str, float]:
+def feed(seconds: float, as_devnet: bool = False) -> dict[str, float]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
     import main as root
     from app.clients.native import NativeClient
+    from app.jobs.embedded_node import ReadyNode
 
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)
@@ -124,6 +127,9 @@ def feed(seconds: float) -> dict[str, float]:
         comp.window.tabs.setCurrentIndex(1)  # the explorer's live list: the busiest view
         await comp.start()
         await comp.node.connect_to(NativeClient(node.url, *OPERATOR), "bench")
+        if as_devnet:
+            ready = ReadyNode(node.url, node.ready["chainId"], "producer", node.pid, *OPERATOR)
+            await comp.fleet.watch_devnet(ready)
         while comp.node.state != "live":
             await asyncio.sleep(0.01)
         await comp.window.explorer_panel.reload()
@@ -143,9 +149,11 @@ def feed(seconds: float) -> dict[str, float]:
         repaints_before = comp.window.explorer_panel.repaints
         draws_before = sum(p.draws for p in comp.window.dashboard_panel.plots)
         heartbeat.start()
+        cpu_before = me.cpu_times()
         began = time.perf_counter()
         out, _ = await load.communicate()
         elapsed = time.perf_counter() - began
+        cpu_after = me.cpu_times()
         heartbeat.stop()
         accepted = json.loads(out.decode().strip().splitlines()[-1])["accepted"]
         async with httpx.AsyncClient(base_url=node.url) as client:
@@ -172,6 +180,9 @@ def feed(seconds: float) -> dict[str, float]:
             lag_max=max(lags),
             repaints_per_s=repaints / elapsed,
             plot_draws_per_s=draws / elapsed,
+            cpu_pct=100
+            * (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system)
+            / elapsed,
             rss_start=rss_start,
             rss_end=me.memory_info().rss / 2**20,
         )
@@ -190,6 +201,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--launches", type=int, default=5)
+    parser.add_argument(
+        "--as-devnet", action="store_true", help="the fleet watches the node too (health, alerts)"
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
     if args.launches:
@@ -202,7 +216,7 @@ def main() -> None:
             f"blocks listed {live:.2f} s  [each: {every}]"
         )
     if args.seconds:
-        r = feed(args.seconds)
+        r = feed(args.seconds, args.as_devnet)
         print(f"feed for {r['seconds']:.0f} s against a node under a steady transfer load:")
         print(
             f"  produced {r['blocks_produced']:,} blocks ({r['blocks_per_s']:,.0f}/s), "
@@ -221,6 +235,7 @@ def main() -> None:
             f"  repaints: block list {r['repaints_per_s']:.1f}/s, plot draws "
             f"{r['plot_draws_per_s']:.1f}/s"
         )
+        print(f"  app CPU: {r['cpu_pct']:.0f} % of one core")
         print(
             f"  app RSS: {r['rss_start']:.0f} MB at start, {r['rss_end']:.0f} MB at end "
             f"(+{r['rss_end'] - r['rss_start']:.0f} MB)"
