@@ -28,12 +28,15 @@ class AsyncLink:
         sock: socket.socket,
         gone: Callable[[str], Exception],
         describe_gone: Callable[[], str] = lambda: "the helper process stopped",
+        on_gone: Callable[[str], None] | None = None,
     ) -> None:
         """`gone` makes the error a caller gets once the helper has stopped; `describe_gone`
-        (run on a thread: it may wait for the exit code) says how it stopped."""
+        (run on a thread: it may wait for the exit code) says how it stopped; `on_gone` hears
+        it, once, after the waiting callers have their errors."""
         self._sock = sock
         self._gone_error = gone
         self._describe_gone = describe_gone
+        self._on_gone = on_gone
         self._stream: asyncio.StreamWriter | None = None
         self._replies: asyncio.Task[None] | None = None
         self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
@@ -84,6 +87,8 @@ class AsyncLink:
                 waiter = self._waiting.popleft()
                 if not waiter.done():
                     waiter.set_exception(self._gone_error(self.gone))
+            if self._on_gone is not None:
+                self._on_gone(self.gone)
 
     async def close(self) -> None:
         """Ask the helper to close (it answers once done), then stop reading."""

@@ -135,6 +135,7 @@ async def serve(config: NodeConfig) -> int:
             proxy_headers=False,
         )
     )
+    node.fatal_listeners.append(lambda _why: setattr(server, "should_exit", True))
     hub.start()
     announcer = asyncio.create_task(_announce_when_started(server, node, url))
     watchdog = asyncio.create_task(_stop_when_parent_dies(server))
@@ -146,6 +147,9 @@ async def serve(config: NodeConfig) -> int:
         await hub.stop()
         await node.stop()
         log.info("stopped at height %d", node.head.height)
+    if node.fatal is not None:
+        print(f"chaindeck node: {node.fatal}", file=sys.stderr)
+        return 1
     return 0
 
 

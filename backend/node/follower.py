@@ -114,7 +114,7 @@ class Follower(Node):
         await self.in_db(self._open)
         assert self.store is not None
         await self.in_db(self._pin_producer, self.store)
-        await self.store.attach()
+        await self.store.attach(self._helper_gone)
         if self.head.height < 0:
             # Genesis before the ready line, so the node serves a chain from its first answer.
             try:

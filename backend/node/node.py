@@ -79,7 +79,12 @@ class Node:
         # signatures (that queueing put the read p95 at 67 ms under batch load).
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="chaindeck-read")
         self._committer: GroupCommitter[Transaction] = GroupCommitter(self._write_pending)
-        self._verifier = ProcessVerifier(max(2, os.cpu_count() or 2), VERIFY_INLINE)
+        self._verifier = ProcessVerifier(
+            max(2, os.cpu_count() or 2), VERIFY_INLINE, on_gone=self._helper_gone
+        )
+        # Why the node must stop, when a helper process dies; the server listens.
+        self.fatal: str | None = None
+        self.fatal_listeners: list[Callable[[str], None]] = []
         self._seq = 0
         self._seal_lock = asyncio.Lock()
         self._wallet_lock = asyncio.Lock()
@@ -105,7 +110,7 @@ class Node:
         self.config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         await self.in_db(self._open)
         assert self.store is not None
-        await self.store.attach()
+        await self.store.attach(self._helper_gone)
         # Starts the verifier processes (a few ms; their imports then run in them, ~0.3 s).
         await self._verifier.warm_up()
         self._sealer = asyncio.create_task(self._seal_loop(), name="sealer")
@@ -210,6 +215,18 @@ class Node:
         self.ledger.commit(accounts)
         self.head = Head(0, block.hash, block.timestamp)
         log.info("created chain %s with %d dev wallets", self.chain_id, len(txs))
+
+    def _helper_gone(self, why: str) -> None:
+        """A helper process died outside a stop. It is not restarted: whether the write it held
+        was committed is unknown, and the node's memory must match its database. So the node
+        stops, and whatever runs it (the app, systemd, a shell loop) starts it again from what
+        is on disk; until it is down, writes answer 503 `storage_failed` and reads go on."""
+        if self._stopping or self.fatal is not None:
+            return
+        self.fatal = f"{why}; the node is stopping (start it again: its chain is on disk)"
+        log.critical("%s", self.fatal)
+        for listener in self.fatal_listeners:
+            listener(self.fatal)
 
     async def stop(self) -> None:
         """Stop sealing, let the writes under way finish, close the database."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from backend.async_link import AsyncLink
@@ -30,11 +31,14 @@ class VerifierGone(Exception):
 
 
 class ProcessVerifier:
-    def __init__(self, workers: int, inline: int) -> None:
+    def __init__(
+        self, workers: int, inline: int, on_gone: Callable[[str], None] | None = None
+    ) -> None:
         """`inline`: up to this many signatures are checked on the loop, where they cost less
-        than the round trip to a helper process."""
+        than the round trip to a helper process. `on_gone` hears if one of them dies."""
         self.workers = workers
         self.inline = inline
+        self._on_gone = on_gone
         self._processes: list[Any] = []
         self._socks: list[socket.socket] = []
         self._links: list[AsyncLink] = []
@@ -53,8 +57,14 @@ class ProcessVerifier:
             process, sock = spawn(verifier_main, f"chaindeck-verifier-{n + 1}")
             self._processes.append(process)
             self._socks.append(sock)
-        for sock in self._socks:
-            link = AsyncLink(sock, VerifierGone)
+        for n, sock in enumerate(self._socks):
+            process = self._processes[n]
+
+            def describe(process: Any = process) -> str:
+                process.join(0.5)
+                return f"a signature verifier process stopped (exit code {process.exitcode})"
+
+            link = AsyncLink(sock, VerifierGone, describe, self._on_gone)
             await link.start()
             self._links.append(link)
 

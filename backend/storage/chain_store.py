@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -129,9 +129,10 @@ class ChainStore:
             self._local.conn = conn
         return conn
 
-    async def attach(self) -> None:
-        """From here on, writes are awaited on the event loop (the async methods below)."""
-        await self._writer.attach()
+    async def attach(self, on_gone: Callable[[str], None] | None = None) -> None:
+        """From here on, writes are awaited on the event loop (the async methods below).
+        `on_gone` hears if the writer process dies."""
+        await self._writer.attach(on_gone)
 
     async def close(self) -> None:
         await self._writer.aclose()

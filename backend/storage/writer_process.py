@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,9 @@ class WriterProcess:
 
     # --- after attach: the event loop ----------------------------------------------------------
 
-    async def attach(self) -> None:
-        link = AsyncLink(self._sock, StoreError, self._gone_message)
+    async def attach(self, on_gone: Callable[[str], None] | None = None) -> None:
+        """`on_gone` hears if the writer process dies (see AsyncLink)."""
+        link = AsyncLink(self._sock, StoreError, self._gone_message, on_gone)
         await link.start()
         self._link = link
 

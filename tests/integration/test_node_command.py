@@ -222,3 +222,23 @@ def test_helper_processes_die_with_a_node_killed_with_9(tmp_path: Path) -> None:
         assert alive == [], [p.cmdline() for p in alive]
     finally:
         node.kill()
+
+
+def test_a_node_whose_verifier_dies_stops_with_a_reason(tmp_path: Path) -> None:
+    """Like a dead database writer (test_durability.py): the node does not go on without it."""
+    import psutil
+
+    node = NodeProcess(None).start()
+    try:
+        verifiers = [
+            p
+            for p in psutil.Process(node.pid).children(recursive=True)
+            if p.nice() == psutil.Process(node.pid).nice() + 5
+        ]
+        assert len(verifiers) >= 2
+        os.kill(verifiers[0].pid, signal.SIGKILL)
+        assert node.proc is not None and node.proc.wait(timeout=30) == 1
+        assert "chaindeck node: a signature verifier process stopped" in node.stderr_text()
+        assert "Traceback" not in node.stderr_text()
+    finally:
+        node.kill()
