@@ -91,7 +91,7 @@ class Follower(Node):
         self._stored: set[str] = set()  # mirrored pending transactions already on disk
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._mirroring: set[asyncio.Task[None]] = set()
+        self._mirroring: set[asyncio.Future[None]] = set()  # mirrored writes under way
 
     @property
     def producer_public_key(self) -> bytes | None:
@@ -407,14 +407,18 @@ class Follower(Node):
         measured with 1 + 7 followers at 200 tx/s, propagation went from 40 to 362 ms p50.)"""
         fresh, _ = self._take([tx])
         if fresh:
-            task = asyncio.create_task(self._committer.commit(fresh), name="mirror")
-            self._mirroring.add(task)
-            task.add_done_callback(self._mirrored)
+            # In the batch at once: a submission answered right after must find it on its way
+            # (_mirror's settle), not miss a task that has not run yet and answer 201 before
+            # the transaction is stored here.
+            written = self._committer.add(fresh)
+            if written not in self._mirroring:
+                self._mirroring.add(written)
+                written.add_done_callback(self._mirrored)
 
-    def _mirrored(self, task: asyncio.Task[None]) -> None:
-        self._mirroring.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("could not store a mirrored transaction: %s", task.exception())
+    def _mirrored(self, written: asyncio.Future[None]) -> None:
+        self._mirroring.discard(written)
+        if not written.cancelled() and written.exception() is not None:
+            log.error("could not store mirrored transactions: %s", written.exception())
 
     async def _write_pending(self, txs: list[Transaction]) -> None:
         assert self.store is not None

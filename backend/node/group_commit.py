@@ -19,15 +19,21 @@ class GroupCommitter(Generic[T]):
         self._writing: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def commit(self, items: list[T]) -> None:
+    def add(self, items: list[T]) -> asyncio.Future[None]:
+        """Hand `items` to the next write, now; the future is done once they are written (or
+        failed). They are in the batch before this returns, so a settle() right after waits
+        for them, which `create_task(commit(...))` does not promise: the task may not have run."""
         if self._done is None:
             self._done = asyncio.get_running_loop().create_future()
         done = self._done
         self._batch.extend(items)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush(), name="group-commit")
+        return done
+
+    async def commit(self, items: list[T]) -> None:
         # shield: one cancelled request must not cancel the write its neighbours wait on.
-        await asyncio.shield(done)
+        await asyncio.shield(self.add(items))
 
     async def _flush(self) -> None:
         while self._batch:

@@ -59,3 +59,17 @@ async def test_settle_reports_a_failed_write() -> None:
         await committer.settle()
     with pytest.raises(OSError):
         await task
+
+
+async def test_added_items_are_in_the_batch_at_once_so_settle_waits_for_them() -> None:
+    """What a follower relies on: a transaction its feed mirrors (add) and a submission answered
+    just after (settle) must not race; with create_task(commit(...)) settle could return first."""
+    writer = SlowWriter()
+    committer = GroupCommitter(writer.write)
+    written = committer.add([1])  # no await in between
+    settled = asyncio.create_task(committer.settle())
+    await asyncio.sleep(0.01)
+    assert not settled.done() and not written.done()
+    writer.release.set()
+    await asyncio.wait_for(settled, 5)
+    assert written.done() and writer.written == [[1]]
