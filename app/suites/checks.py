@@ -17,3 +17,10 @@ def assert_error(response: httpx.Response, status: int, field: str | None = None
         fields = [e.get("field") for e in body.get("errors", [])]
         assert field in fields, f"errors should name {field!r}: {body}"
     return body
+
+
+def settled(tx: dict) -> dict:
+    """A transaction without its confirmations, which count up with the head: when other
+    clients' transfers seal a block between two reads (several runs on one chain), the same
+    transaction read twice differs in that count alone."""
+    return {k: v for k, v in tx.items() if k != "confirmations"}

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from app.suites.checks import assert_error
+from app.suites.checks import assert_error, settled
 from app.suites.plugin import NodeApi
 
 pytestmark = pytest.mark.native
@@ -65,10 +65,7 @@ def test_genesis_is_height_zero(node: NodeApi) -> None:
 
 
 def _settled(block: dict) -> dict:
-    """A block without its transactions' confirmations, which count up with the head: another
-    client's transfer may seal a block between two reads."""
-    txs = [{k: v for k, v in tx.items() if k != "confirmations"} for tx in block["transactions"]]
-    return {**block, "transactions": txs}
+    return {**block, "transactions": [settled(tx) for tx in block["transactions"]]}
 
 
 def test_block_by_height_and_by_hash_agree(node: NodeApi) -> None:
