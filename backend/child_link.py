@@ -111,6 +111,12 @@ def spawn(main: Callable[..., None], name: str, *args: Any) -> tuple[Any, socket
     return process, mine
 
 
+def how_it_stopped(process: Any, what: str) -> str:
+    """`what` stopped, with its exit code (waiting a moment for it: the process may be exiting)."""
+    process.join(0.5)
+    return f"{what} stopped (exit code {process.exitcode})"
+
+
 def stop_process(process: Any) -> None:
     process.join(STOP_LIMIT_S)
     if process.is_alive():

@@ -44,6 +44,15 @@ DOWN_AFTER_S = 3.0
 METRICS_EVERY = 5  # polls between reads of a remote node's /metrics
 
 
+def _name_problem(name: str) -> str | None:
+    """What is wrong with `name` as a cluster's name, or None."""
+    if not NAME_RE.match(name):
+        return "1 to 40 letters, digits, spaces, dots or dashes"
+    if name == DEVNET:
+        return f"“{DEVNET}” is the app's own devnet"
+    return None
+
+
 def _credential_key(cluster: str) -> str:
     return f"cluster:{cluster}"
 
@@ -83,10 +92,9 @@ class FleetService(QObject):
     async def save(self, name: str, urls: list[str], username: str, password: str) -> None:
         """A saved cluster of remote nodes. Raises ProfileError naming what to fix."""
         name = name.strip()
-        if not NAME_RE.match(name):
-            raise ProfileError("name: 1 to 40 letters, digits, spaces, dots or dashes")
-        if name == DEVNET:
-            raise ProfileError(f"name: “{DEVNET}” is the app's own devnet")
+        problem = _name_problem(name)
+        if problem:
+            raise ProfileError(f"name: {problem}")
         existing = self.cluster(name)
         if existing is not None and existing["kind"] == LOCAL:
             raise ProfileError(f"name: “{name}” is a local cluster")
@@ -143,11 +151,9 @@ class FleetService(QObject):
     async def start_local(self, name: str, followers: int) -> list[ClusterMember] | None:
         """Start (or restart) a local cluster; None and `clusterFailed` when it cannot."""
         name = name.strip()
-        if not NAME_RE.match(name):
-            self.clusterFailed.emit(name, "name: 1 to 40 letters, digits, spaces, dots or dashes")
-            return None
-        if name == DEVNET:
-            self.clusterFailed.emit(name, f"“{DEVNET}” is the app's own devnet")
+        problem = _name_problem(name)
+        if problem:
+            self.clusterFailed.emit(name, f"name: {problem}")
             return None
         existing = self.cluster(name)
         if existing is not None and existing["kind"] != LOCAL:

@@ -9,13 +9,14 @@ itself (backend/async_link.py), with no executor threads taking the GIL in betwe
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 from collections.abc import Callable
 from typing import Any
 
 from backend.async_link import AsyncLink
 from backend.chain.transaction import Transaction
-from backend.child_link import encode, spawn, stop_process
+from backend.child_link import encode, how_it_stopped, spawn, stop_process
 from backend.node.verify_worker import verifier_main
 
 # A check this big is split across the processes; a smaller one goes whole to the least busy.
@@ -57,13 +58,8 @@ class ProcessVerifier:
             process, sock = spawn(verifier_main, f"chaindeck-verifier-{n + 1}")
             self._processes.append(process)
             self._socks.append(sock)
-        for n, sock in enumerate(self._socks):
-            process = self._processes[n]
-
-            def describe(process: Any = process) -> str:
-                process.join(0.5)
-                return f"a signature verifier process stopped (exit code {process.exitcode})"
-
+        for process, sock in zip(self._processes, self._socks, strict=True):
+            describe = functools.partial(how_it_stopped, process, "a signature verifier process")
             link = AsyncLink(sock, VerifierGone, describe, self._on_gone)
             await link.start()
             self._links.append(link)

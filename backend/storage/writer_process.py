@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from backend.async_link import AsyncLink
-from backend.child_link import encode, recv_message, spawn, stop_process, unwrap
+from backend.child_link import (
+    encode,
+    how_it_stopped,
+    recv_message,
+    spawn,
+    stop_process,
+    unwrap,
+)
 from backend.storage.chain_writer import StoreError, writer_main
 
 log = logging.getLogger("chaindeck.node")
@@ -65,8 +72,7 @@ class WriterProcess:
         return unwrap(reply)
 
     def _gone_message(self) -> str:
-        self._process.join(0.5)
-        return f"the database writer stopped (exit code {self._process.exitcode})"
+        return how_it_stopped(self._process, "the database writer")
 
     # --- after attach: the event loop ----------------------------------------------------------
 
