@@ -66,9 +66,12 @@ def unwrap(reply: tuple[str, Any]) -> Any:
 def child_setup(parent: int) -> None:
     """First thing in a helper process."""
     die_with_parent(parent)
-    # Ctrl-C in a terminal reaches the whole process group; the node, not the signal, decides
-    # when its helpers are done and tells them to close.
+    # Ctrl-C in a terminal, `kill -- -PGID`, `timeout` and `systemctl stop` signal the whole
+    # process group; the node, not the signal, decides when its helpers are done and tells them
+    # to close (a helper that died first made the node's clean stop look like a crash). They
+    # still die with the node (die_with_parent) and a SIGKILL ends them as before.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def serve(sock: socket.socket, target: object) -> None:

@@ -20,10 +20,12 @@ from backend.api.app import create_app
 from backend.api.auth import Auth, resolve_operator, token_secret
 from backend.api.context import ApiContext
 from backend.api.fast_lane import FastLane
+from backend.api.guard import Guard
 from backend.api.http_protocol import NodeHttpProtocol
 from backend.api.metrics import NodeMetrics
 from backend.api.ws_hub import Hub
 from backend.node.config import NodeConfig
+from backend.node.data_dir import DataDirError, DataDirLock, describe_os_error, make_private
 from backend.node.follower import Follower, FollowError
 from backend.node.node import Node
 from backend.storage.chain_store import StoreError
@@ -91,6 +93,24 @@ async def _stop_when_parent_dies(server: uvicorn.Server) -> None:
 
 
 async def serve(config: NodeConfig) -> int:
+    lock = DataDirLock(config.data_dir)
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock.acquire()  # first: a second node on this dir names the holder, whatever its port
+        make_private(config.data_dir)
+        user, password = resolve_operator(
+            config.data_dir, config.operator_user, config.operator_password
+        )
+        secret = token_secret(config.data_dir)
+    except (DataDirError, OSError) as exc:
+        reason = (
+            exc
+            if isinstance(exc, DataDirError)
+            else describe_os_error(exc, str(exc.filename or config.data_dir))
+        )
+        print(f"chaindeck node: {reason}", file=sys.stderr)
+        lock.release()
+        return 2
     try:
         sock = _bind(config.host, config.port)
     except OSError as exc:
@@ -98,11 +118,17 @@ async def serve(config: NodeConfig) -> int:
             f"chaindeck node: cannot listen on {config.host}:{config.port}: {exc.strerror}",
             file=sys.stderr,
         )
+        lock.release()
         return 2
-    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    user, password = resolve_operator(
-        config.data_dir, config.operator_user, config.operator_password
-    )
+    try:
+        return await _serve_locked(config, sock, user, password, secret)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(
+    config: NodeConfig, sock: socket.socket, user: str, password: str, secret: bytes
+) -> int:
     node = Follower(config, (user, password)) if config.peer else Node(config)
     url = _public_url(config.host, sock.getsockname()[1])
     node.url = url
@@ -113,18 +139,19 @@ async def serve(config: NodeConfig) -> int:
         sock.close()
         await node.stop()
         return 2
-    secret = token_secret(config.data_dir)
     auth = Auth(user, password, secret, private=config.private)
     hub = Hub(node.status, queue_limit=config.ws_queue)
     ctx = ApiContext(node=node, auth=auth, hub=hub, metrics=NodeMetrics(node))
     app = create_app(ctx)
+    guard = Guard.for_host(config.host, config.allow_origins, config.max_ws_clients)
+    guard.ws_clients = lambda: len(hub.clients)
     server = _Server(
         uvicorn.Config(
             app,
             log_config=None,
             access_log=False,
             lifespan="off",
-            http=NodeHttpProtocol.serving(FastLane(ctx)),
+            http=NodeHttpProtocol.serving(FastLane(ctx), guard),
             ws="websockets-sansio",
             ws_ping_interval=20,
             timeout_graceful_shutdown=5,
@@ -160,6 +187,9 @@ def run(config: NodeConfig) -> int:
     # (ab_node_throughput.py, medians of 4): one by one x1.18, 32 in flight x1.04, batches
     # x1.03, read p95 under batches 13.5 -> 11.0 ms.
     sys.setswitchinterval(0.0005)
+    # Everything the node and its helpers create (the database, its WAL, the seeds) is the
+    # owner's alone, whatever the caller's umask.
+    os.umask(0o077)
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

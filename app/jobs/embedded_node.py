@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from collections import deque
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from app.jobs import process_group
 from app.resources import node_command
 from app.tasks import cancel_all
 
+# What a node prints when another node holds its data dir (backend/node/data_dir.py).
+IN_USE = re.compile(r"in use by pid (\d+)")
 READY_TIMEOUT = 60.0
 TAIL_LINES = 40
 
@@ -141,10 +144,7 @@ class EmbeddedNode:
             ready = None
         if not isinstance(ready, dict) or ready.get("event") != "ready":
             await self.stop()
-            raise NodeStartError(
-                "the node did not start" + (f": {self.last_error()}" if self.tail else ""),
-                self.tail_text(),
-            )
+            raise NodeStartError(self._why_not_started(), self.tail_text())
         self.ready = ReadyNode(
             url=ready["url"],
             chain_id=str(ready.get("chainId", "")),
@@ -173,6 +173,18 @@ class EmbeddedNode:
         await asyncio.sleep(0.1)  # let the log pump catch the last lines
         if not self._stopping:
             self.on_exit(code, self.tail_text())
+
+    def _why_not_started(self) -> str:
+        last = self.last_error()
+        holder = IN_USE.search(last)
+        if holder:
+            # The node locks its data dir: another window (or a `chaindeck node`) runs it.
+            return (
+                f"this chain is already in use by another ChainDeck window or node "
+                f"(pid {holder.group(1)}): switch to that window, stop that node, or start "
+                "this one with --no-embedded or another --data-dir"
+            )
+        return "the node did not start" + (f": {last}" if last else "")
 
     def tail_text(self) -> str:
         return "\n".join(self.tail)

@@ -31,6 +31,7 @@ R = TypeVar("R")
 # to a verifier process.
 VERIFY_INLINE = 8
 SEAL_INLINE = 256
+STORAGE_PROBE_S = 1.0
 
 
 def now_ms() -> int:
@@ -90,6 +91,7 @@ class Node:
         self._wallet_lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._sealer: asyncio.Task[None] | None = None
+        self._storage_watch: asyncio.Task[None] | None = None
         self._stopping = False
 
     # --- threads -------------------------------------------------------------------------------
@@ -114,6 +116,7 @@ class Node:
         # Starts the verifier processes (a few ms; their imports then run in them, ~0.3 s).
         await self._verifier.warm_up()
         self._sealer = asyncio.create_task(self._seal_loop(), name="sealer")
+        self._storage_watch = asyncio.create_task(self._watch_storage(), name="storage-watch")
         if self.mempool.ready_count:
             self._ready.set()
 
@@ -231,9 +234,10 @@ class Node:
     async def stop(self) -> None:
         """Stop sealing, let the writes under way finish, close the database."""
         self._stopping = True
-        if self._sealer is not None:
-            self._sealer.cancel()
-            await asyncio.gather(self._sealer, return_exceptions=True)
+        tasks = [t for t in (self._sealer, self._storage_watch) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._committer.drain()
         if self.store is not None:
             await self.store.close()
@@ -438,8 +442,27 @@ class Node:
         """The key that signs this chain's blocks, for followers to check them with."""
         return self.producer.public_key if self.producer is not None else None
 
+    async def _watch_storage(self) -> None:
+        """After a failed write, try a small one every STORAGE_PROBE_S: /health turns ok again
+        as soon as the disk takes writes, without waiting for a client's transaction."""
+        assert self.store is not None
+        while True:
+            await asyncio.sleep(STORAGE_PROBE_S)
+            if self.store.write_failure is None or self._stopping:
+                continue
+            try:
+                await self.store.probe_write()
+            except StoreError:
+                return  # the writer is gone; the node is stopping
+            except Exception:
+                continue
+            log.info("the database takes writes again")
+
     def health(self) -> tuple[int, dict[str, Any]]:
         """`/health`: status code and body."""
+        failure = self.store.write_failure if self.store is not None else None
+        if failure is not None:
+            return 503, {"error": "storage_failed", "message": failure}
         return 200, {
             "status": "ok",
             "height": self.head.height,

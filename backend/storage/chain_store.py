@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -19,7 +20,13 @@ from backend.chain.block import Block
 from backend.chain.transaction import Transaction
 from backend.chain.units import units_to_coins
 from backend.child_link import encode
-from backend.storage.chain_writer import BLOCK_COLUMNS, Row, StoreError, connect
+from backend.storage.chain_writer import (
+    BLOCK_COLUMNS,
+    Row,
+    StoreError,
+    connect,
+    describe_sqlite_error,
+)
 from backend.storage.writer_process import WriterProcess
 
 __all__ = ["ChainStore", "StoreError"]
@@ -119,6 +126,7 @@ class ChainStore:
         self.chain_id = self._writer.chain_id
         self._local = threading.local()
         self._encoder = encoder
+        self.write_failure: str | None = None  # why the last write failed, until one succeeds
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -230,17 +238,36 @@ class ChainStore:
                 self._encoder,
                 lambda: encode("commit_block", *block_rows(block, accounts, fresh, None)),
             )
-        await self._writer.send(frame)
+        await self._write(frame)
 
     async def insert_pending(self, txs: list[Transaction]) -> None:
         """Group commit: every transaction of the batch becomes durable in one fsync."""
-        await self._writer.send(encode("insert_pending", [_tx_row(tx, None, None) for tx in txs]))
+        await self._write(encode("insert_pending", [_tx_row(tx, None, None) for tx in txs]))
 
     async def delete_pending(self, txs: list[Transaction]) -> None:
-        await self._writer.send(encode("delete_pending", [tx.seq for tx in txs]))
+        await self._write(encode("delete_pending", [tx.seq for tx in txs]))
 
     async def add_wallet(self, address: str, label: str, seed: bytes, created: int) -> None:
-        await self._writer.send(encode("add_wallet", (address, label, seed, created)))
+        await self._write(encode("add_wallet", (address, label, seed, created)))
+
+    async def probe_write(self) -> None:
+        """A small real write: whether the database can be written again (after a full disk)."""
+        await self._write(encode("set_meta", "write_probe", str(time.time())))
+
+    async def _write(self, frame: bytes) -> None:
+        """Every write once attached: a write that fails (full disk, I/O error) is remembered in
+        `write_failure` until one succeeds, so /health tells what writes would answer."""
+        try:
+            await self._writer.send(frame)
+        except StoreError:
+            raise  # the writer is gone: the node stops (Node._helper_gone)
+        except Exception as exc:
+            if isinstance(exc, sqlite3.Error):
+                self.write_failure = describe_sqlite_error(self.path, exc)
+            else:
+                self.write_failure = f"cannot write {self.path}: {exc}"
+            raise
+        self.write_failure = None
 
     # --- reads (any reader thread) -------------------------------------------------------------
 

@@ -8,6 +8,8 @@ back from the busy event loop.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import sqlite3
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.child_link import child_setup, send_message, serve
+from backend.node.data_dir import describe_os_error
 
 APPLICATION_ID = 0x43444B4E  # "CDKN": marks the file as a ChainDeck node database
 SCHEMA_VERSION = 1
@@ -90,6 +93,38 @@ class StoreError(Exception):
     """The data dir holds something the node must not use; the message says what, for a person."""
 
 
+NEARLY_FULL_BYTES = 1024 * 1024
+# SQLite's primary result codes for "cannot write here", as opposed to a damaged file.
+_CANNOT_WRITE = {
+    13: "the disk is full",  # SQLITE_FULL
+    10: "an I/O error",  # SQLITE_IOERR
+    14: "it cannot be opened",  # SQLITE_CANTOPEN
+    8: "it is read-only",  # SQLITE_READONLY
+}
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < NEARLY_FULL_BYTES
+
+
+def describe_sqlite_error(path: Path, exc: sqlite3.Error) -> str:
+    """One line for a person: a full disk is named as such, only real damage as damage."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    why = _CANNOT_WRITE.get(code & 0xFF) if isinstance(code, int) else None
+    if why is None and "disk is full" in str(exc):
+        why = "the disk is full"
+    if why in ("the disk is full", "an I/O error") and _nearly_full(path.parent):
+        # A full tmpfs fails SQLite's shared-memory map, which it reports as an I/O error.
+        why = "the disk is full"
+    if why is not None:
+        return f"cannot write {path}: {why} ({exc})"
+    return f"{path} is damaged or not a database ({exc})"
+
+
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 5000")
@@ -120,10 +155,12 @@ class ChainWriter:
         self._conn = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
         try:
             conn = connect(self.path)
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            # A file with no tables is what a first start that failed (a full disk, a kill)
+            # leaves behind: it is still a new database, not a foreign one.
+            fresh = app_id == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone()
             if not fresh and app_id != APPLICATION_ID:
                 conn.close()
                 raise StoreError(
@@ -141,17 +178,25 @@ class ChainWriter:
             # index), so at SQLite's default of 1,000 pages every third block paid for one.
             conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
             if fresh:
-                conn.executescript(
-                    "BEGIN;" + SCHEMA + f"PRAGMA application_id = {APPLICATION_ID};" + "COMMIT;"
-                )
-                conn.execute(
-                    "INSERT INTO meta VALUES ('schema', ?), ('chain_id', ?)",
-                    (str(SCHEMA_VERSION), self.chain_id),
-                )
+                # Schema, application id and meta in one transaction: a failed first start
+                # leaves none of them, so the next start is a first start again.
+                conn.executescript("BEGIN;" + SCHEMA + f"PRAGMA application_id = {APPLICATION_ID};")
+                try:
+                    conn.execute(
+                        "INSERT INTO meta VALUES ('schema', ?), ('chain_id', ?)",
+                        (str(SCHEMA_VERSION), self.chain_id),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                    raise
             else:
                 self._check_existing(conn)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is damaged or not a database ({exc})") from exc
+            raise StoreError(describe_sqlite_error(self.path, exc)) from exc
+        except OSError as exc:
+            raise StoreError(describe_os_error(exc, str(self.path))) from exc
         return conn
 
     def _check_existing(self, conn: sqlite3.Connection) -> None:

@@ -120,3 +120,23 @@ def test_the_node_never_outlives_the_app_even_after_kill_9(tmp_path: Path) -> No
     finally:
         app.kill()
         app.wait(10)
+
+
+def test_a_second_devnet_on_the_same_chain_says_it_is_in_use(
+    qtbot: QtBot, qloop: Any, tmp_path: Path
+) -> None:
+    """Two windows, one data dir: the second does not start a second node on the chain."""
+    first = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=2))
+    second = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=2))
+    try:
+        ready = run(qtbot, first.start())
+        assert ready is not None
+        with qtbot.waitSignal(second.failed, timeout=30000) as failed:
+            assert run(qtbot, second.start()) is None
+        message, _tail = failed.args
+        assert f"already in use by another ChainDeck window or node (pid {ready.pid})" in message
+        assert second.state == "crashed"
+        assert httpx.get(f"{ready.url}/health", timeout=10).status_code == 200
+    finally:
+        run(qtbot, second.stop())
+        run(qtbot, first.stop())

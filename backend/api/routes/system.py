@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Depends, Request, WebSocket
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
@@ -33,10 +31,12 @@ def system_routes(ctx: ApiContext) -> APIRouter:
 
     @router.get("/health", dependencies=[Depends(auth.reader)], response_class=JSON)
     async def health(request: Request) -> JSON:
-        status, body, headers = ctx.health(request.headers.get(FOLLOWER_HEADER))
+        status, body, headers = ctx.health(
+            request.headers.get(FOLLOWER_HEADER), request.headers.get("authorization")
+        )
         return JSON(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})
 
-    @router.get("/metrics", dependencies=[Depends(auth.reader)])
+    @router.get("/metrics", dependencies=[Depends(auth.reader)], response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4")
 
@@ -56,14 +56,7 @@ def system_routes(ctx: ApiContext) -> APIRouter:
         if errors:
             raise validation_error(errors)
         client = request.client.host if request.client else "unknown"
-        auth.check_rate(client)
-        ok = await asyncio.get_running_loop().run_in_executor(
-            None, auth.verify_password, body["username"], body["password"]
-        )
-        if not ok:
-            auth.record_failure(client)
-            raise ApiError(401, "wrong username or password", "bad_credentials")
-        token, expires_in = auth.issue()
+        token, expires_in = await auth.login(client, body["username"], body["password"])
         return JSON({"token": token, "expiresIn": expires_in})
 
     @router.websocket("/ws")
