@@ -44,12 +44,15 @@ class ApiContext:
         out["blockHash"] = None
         return self.label_tx(out)
 
-    def health(self, follower: str | None) -> tuple[int, dict[str, Any], Headers]:
+    def health(
+        self, follower: str | None, authorization: str | None = None
+    ) -> tuple[int, dict[str, Any], Headers]:
         """`/health`, which is also a follower's heartbeat: it names itself in a header and
-        learns the key that signs the blocks it will check."""
-        if follower is not None:
+        learns the key that signs the blocks it will check. Only a follower that sends the
+        cluster's operator token is listed: anyone else could fill the peer list."""
+        if follower is not None and authorization is not None:
             parsed = parse_follower_header(follower)
-            if parsed is not None:
+            if parsed is not None and self.auth.token_valid(authorization):
                 self.node.peers.saw(parsed[0], "follower", parsed[1])
         status, body = self.node.health()
         key = self.node.producer_public_key

@@ -73,7 +73,11 @@ class FastLane:
 
         async def health(headers: Headers, query: bytes, body: bytes) -> tuple[int, bytes, Headers]:
             follower = _header(headers, _FOLLOWER)
-            code, answer, extra = ctx.health(follower.decode("latin-1") if follower else None)
+            auth = _header(headers, _AUTHORIZATION) if follower else None
+            code, answer, extra = ctx.health(
+                follower.decode("latin-1") if follower else None,
+                auth.decode("latin-1") if auth else None,
+            )
             return code, orjson.dumps(answer), extra
 
         async def blocks(headers: Headers, query: bytes, body: bytes) -> tuple[int, bytes, Headers]:

@@ -19,12 +19,13 @@ import orjson
 
 from backend.chain.block import Block, InvalidBlock, block_size, check_block
 from backend.chain.block_json import block_from_json, transaction_from_json
-from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH
+from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH, is_address
 from backend.chain.mempool import Rejected
 from backend.chain.transaction import Transaction
 from backend.node.config import NodeConfig
 from backend.node.node import Head, Node, now_ms
 from backend.node.upstream import LinkError, NotAProducer, ProducerLink
+from backend.node.wallets import LABEL_RE
 from backend.storage.chain_store import ChainStore, StoreError
 
 log = logging.getLogger("chaindeck.follower")
@@ -34,6 +35,8 @@ RANGE = 100  # blocks a fetch: bounded memory even when every block is full
 # /health turns 503 when the producer has not answered for this long (node-api.md).
 LOST_AFTER_S = 15.0
 FIRST_CONTACT_S = 30.0
+# /health turns 503 when the producer is ahead and no block was applied here for this long.
+STALLED_AFTER_S = 15.0
 READ_YOUR_WRITES_S = 10.0
 CHECK_INLINE = 64  # transactions; a bigger block is checked on a worker thread
 
@@ -86,8 +89,14 @@ class Follower(Node):
         self.producer_seen_ms = 0
         self.upstream: dict[str, Any] = {}
         self.problem: str | None = None  # a refused block or a foreign producer, for /health
+        # Why blocks cannot be applied (an error that is not the producer's fault), for /health.
+        self.sync_failure: str | None = None
+        # Since when the producer is ahead and no block was applied here: a follower that
+        # stands still behind its producer is not healthy, whatever the reason.
+        self._behind_since: float | None = None
         self.refused_blocks = 0
         self._last_contact = 0.0
+        self._label_warned = False  # one warning per run is enough for a log
         self._stored: set[str] = set()  # mirrored pending transactions already on disk
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -113,6 +122,10 @@ class Follower(Node):
             self.config.chain_id = self.upstream["chainId"]
         await self.in_db(self._open)
         assert self.store is not None
+        # Pending transactions restored from disk have their rows: a block that confirms one
+        # confirms that row. Counted as new, the block's commit failed on the duplicate hash,
+        # and the follower never applied a block again.
+        self._stored = set(self.mempool.by_hash)
         await self.in_db(self._pin_producer, self.store)
         await self.store.attach(self._helper_gone)
         if self.head.height < 0:
@@ -127,7 +140,19 @@ class Follower(Node):
             asyncio.create_task(self._follow_feed(), name="feed"),
             asyncio.create_task(self._sync(), name="sync"),
             asyncio.create_task(self._learn_labels(), name="labels"),
+            asyncio.create_task(self._watch_storage(), name="storage-watch"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        """A task that dies of an error is a bug, and the follower must not look healthy
+        without it: /health says so (and the log has the traceback)."""
+        if self._stopping or task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        self.sync_failure = f"the follower's {task.get_name()} task stopped: {error!r}"
+        log.error("%s", self.sync_failure, exc_info=error)
 
     async def _first_contact(self, patience: float) -> None:
         deadline = time.monotonic() + patience
@@ -185,11 +210,18 @@ class Follower(Node):
             )
             raise LinkError(self.problem)
         self.producer_key = key
-        self.producer_height = height
+        self._producer_at(height)
         self.producer_seen_ms = now_ms()
         self._last_contact = time.monotonic()
         if height > self.head.height:
             self._wake.set()
+
+    def _producer_at(self, height: int) -> None:
+        self.producer_height = height
+        if height > self.head.height and self._behind_since is None:
+            self._behind_since = time.monotonic()
+        elif height <= self.head.height:
+            self._behind_since = None
 
     async def _heartbeats(self) -> None:
         reachable = True
@@ -225,7 +257,7 @@ class Follower(Node):
         if kind == "new_block":
             height = message.get("block", {}).get("height")
             if isinstance(height, int) and height > self.producer_height:
-                self.producer_height = height
+                self._producer_at(height)
                 self._wake.set()
         elif kind == "new_transaction":
             try:
@@ -240,10 +272,30 @@ class Follower(Node):
 
     def _learn(self, labels: dict[str, str]) -> None:
         """Labels of the producer's wallets, learnt before anything that shows them is served,
-        so two reads here never differ by a label learnt in between."""
+        so two reads here never differ by a label learnt in between.
+
+        Labels are not signed: whoever sits between producer and follower could write any.
+        So a label must look like one, an address keeps the first label it was given, and a
+        label known here is never moved to another address (a relay that rewrote `toLabel`
+        made `wallet1` here resolve to its own address)."""
+        wallets = self.wallets
         for address, label in labels.items():
-            self.wallets.labels[address] = label
-            self.wallets.by_label[label] = address
+            if wallets.labels.get(address) == label:
+                continue
+            if not is_address(address) or not LABEL_RE.fullmatch(label):
+                continue
+            if address in wallets.labels or label in wallets.by_label:
+                if not self._label_warned:
+                    log.warning(
+                        "ignored the producer's label %r for %s: it would rebind a label "
+                        "this follower knows",
+                        label,
+                        address,
+                    )
+                    self._label_warned = True
+                continue
+            wallets.labels[address] = label
+            wallets.by_label[label] = address
 
     async def _learn_labels(self) -> None:
         """Wallet labels live on the producer; learn them so `wallet1` means the same here."""
@@ -268,6 +320,16 @@ class Follower(Node):
                 await asyncio.sleep(5.0)  # the same range again later: it may have been transient
             except LinkError as exc:
                 log.debug("sync paused: %s", exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Not the producer's fault (a write that failed here, a bug): keep trying, and
+                # say so on /health until a block applies again.
+                message = f"cannot apply the producer's blocks: {exc}"
+                if message != self.sync_failure:
+                    log.exception("%s", message)
+                self.sync_failure = message
+                await asyncio.sleep(2.0)
 
     async def _catch_up(self, until: int | None = None) -> None:
         while self.head.height < self.producer_height and not self._stopping:
@@ -355,6 +417,8 @@ class Follower(Node):
                 self._stored.discard(tx.hash)
             await self._drop_stale(touched)
             self.head = Head(block.height, block.hash, block.timestamp)
+            self.sync_failure = None
+            self._behind_since = time.monotonic() if self.producer_height > block.height else None
             if block.height > 0:
                 self.transactions_total += len(block.transactions)
             summary = block.summary()
@@ -474,7 +538,7 @@ class Follower(Node):
 
     async def reach(self, height: int) -> None:
         deadline = time.monotonic() + READ_YOUR_WRITES_S
-        self.producer_height = max(self.producer_height, height)
+        self._producer_at(max(self.producer_height, height))
         self._wake.set()
         while self.head.height < height and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -482,15 +546,25 @@ class Follower(Node):
     # --- status --------------------------------------------------------------------------------
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        silent = time.monotonic() - self._last_contact
+        now = time.monotonic()
+        silent = now - self._last_contact
         if self.head.height < 0:
             return 503, {"error": "not_ready", "message": "syncing the chain from the producer"}
         if self.problem:
             return 503, {"error": "invalid_block", "message": self.problem}
+        if self.sync_failure:
+            return 503, {"error": "sync_failed", "message": self.sync_failure}
         if silent > LOST_AFTER_S:
             return 503, {
                 "error": "producer_lost",
                 "message": f"no answer from the producer {self.link.url} for {silent:.0f} s",
+            }
+        behind = self._behind_since
+        if behind is not None and now - behind > STALLED_AFTER_S:
+            return 503, {
+                "error": "sync_stalled",
+                "message": f"{self.producer_height - self.head.height} blocks behind the "
+                f"producer and no block applied for {now - behind:.0f} s",
             }
         return super().health()
 
@@ -507,6 +581,6 @@ class Follower(Node):
             },
             *out["peers"],
         ]
-        if self.problem:
-            out["problem"] = self.problem
+        if self.problem or self.sync_failure:
+            out["problem"] = self.problem or self.sync_failure
         return out

@@ -8,6 +8,8 @@ from typing import Any
 
 # A follower heartbeats every second; after this long without one it is no longer listed.
 FORGET_AFTER_S = 60.0
+# Followers listed at most: the oldest heard from is forgotten first.
+MAX_PEERS = 256
 # Requests from a follower carry this header: "<its public URL> <its height>".
 FOLLOWER_HEADER = "x-chaindeck-follower"
 # A producer's /health answers with its ed25519 public key, which followers need to check block
@@ -47,7 +49,10 @@ class PeerBook:
         self._peers: dict[str, Peer] = {}
 
     def saw(self, url: str, role: str, height: int) -> None:
+        self._peers.pop(url, None)  # re-inserted last: the dict stays in order of last contact
         self._peers[url] = Peer(url, role, height, int(time.time() * 1000), time.monotonic())
+        while len(self._peers) > MAX_PEERS:
+            del self._peers[next(iter(self._peers))]
 
     def listing(self) -> list[dict[str, Any]]:
         cutoff = time.monotonic() - FORGET_AFTER_S

@@ -6,7 +6,9 @@ headers (peers.py), so a follower can follow any ChainDeck node, another followe
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +26,8 @@ log = logging.getLogger("chaindeck.upstream")
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # Full blocks are big (a 5,000-transaction block is ~2.5 MB of JSON): a range read waits longer.
 RANGE_TIMEOUT = httpx.Timeout(60.0, connect=3.0)
+LOGIN_RETRY_S = 30.0
+JSON_BODY = {"content-type": "application/json"}  # the node refuses other POST bodies (415)
 
 
 class LinkError(Exception):
@@ -47,6 +51,7 @@ class ProducerLink:
         self.url = url.rstrip("/")
         self._user, self._password = user, password
         self._token: str | None = None
+        self._next_login = 0.0  # when a heartbeat may try to log in again
         self._http = httpx.AsyncClient(base_url=self.url, timeout=TIMEOUT)
 
     async def close(self) -> None:
@@ -60,10 +65,19 @@ class ProducerLink:
             raise LinkError(detail) from None
 
     async def heartbeat(self, own_url: str, height: int) -> tuple[int, bytes]:
-        """Tell the producer we are here; returns its height and public key."""
-        response = await self._request(
-            "GET", "/health", headers={FOLLOWER_HEADER: f"{own_url} {height}"}
-        )
+        """Tell the producer we are here; returns its height and public key. The operator token
+        proves we belong to the cluster: a producer lists only followers that send one."""
+        headers = {FOLLOWER_HEADER: f"{own_url} {height}"}
+        if self._token is None and time.monotonic() >= self._next_login:
+            self._next_login = time.monotonic() + LOGIN_RETRY_S
+            with contextlib.suppress(LinkError):
+                await self._login()
+        if self._token is not None:
+            headers["authorization"] = f"Bearer {self._token}"
+        response = await self._request("GET", "/health", headers=headers)
+        if response.status_code == 401 and self._token is not None:
+            self._token = None  # expired: the next beat logs in again
+            raise LinkError("/health refused the operator token")
         key = response.headers.get(PRODUCER_KEY_HEADER)
         if response.status_code == 503:  # starting, or itself a follower without its producer
             raise LinkError(f"/health answered 503: {_error_of(response)[1]}")
@@ -103,7 +117,10 @@ class ProducerLink:
         """Forward signed transactions; one result per transaction, in order."""
         if len(txs) == 1:
             response = await self._request(
-                "POST", "/api/v1/transactions/raw", content=orjson.dumps(txs[0].to_json())
+                "POST",
+                "/api/v1/transactions/raw",
+                content=orjson.dumps(txs[0].to_json()),
+                headers=JSON_BODY,
             )
             if response.status_code == 201:
                 return [txs[0]]
@@ -113,6 +130,7 @@ class ProducerLink:
             "POST",
             "/api/v1/transactions/batch",
             content=orjson.dumps([tx.to_json() for tx in txs]),
+            headers=JSON_BODY,
         )
         if response.status_code != 200:
             code, message = _error_of(response)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from backend.chain.crypto import Keypair, is_address
+
+# A wallet label: what `{ref}` in a path may be besides an address.
+LABEL_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 class WalletBook:
