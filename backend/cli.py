@@ -52,6 +52,21 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--private", action="store_true", help="require an operator token for every endpoint"
     )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web page origin (https://example.org) allowed to open the WebSocket; repeatable. "
+        "By default only pages served from loopback may",
+    )
+    parser.add_argument(
+        "--max-ws-clients",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="WebSocket clients served at once; past that an upgrade is refused with 503 (1000)",
+    )
 
 
 CHAIN_OPTIONS = {
@@ -81,6 +96,11 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error("--block-time must be 0 or more seconds")
     if not 0 <= args.accounts <= 1000:
         parser.error("--accounts must be from 0 to 1000")
+    if args.max_ws_clients < 0:
+        parser.error("--max-ws-clients must be 0 or more")
+    for origin in args.allow_origin:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            parser.error("--allow-origin must be an origin like https://example.org, or *")
     if not 0 <= args.difficulty <= 32:
         parser.error("--difficulty must be from 0 to 32 bits")
     try:
@@ -111,6 +131,8 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         operator_user=user,
         operator_password=password,
         private=args.private,
+        max_ws_clients=args.max_ws_clients,
+        allow_origins=tuple(args.allow_origin),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -19,6 +20,10 @@ from app.clients.snapshot import NodeSnapshot
 
 Json = Any
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def _number(value: Json) -> Json:
+    return float(value) if isinstance(value, Decimal) else value
 
 
 class NativeClient:
@@ -125,7 +130,18 @@ class NativeClient:
         return await self._request("GET", f"/api/v1/blocks/{ref}")
 
     async def block_range(self, first: int, last: int) -> list[Json]:
-        return await self._request("GET", "/api/v1/blocks/range", **{"from": first, "to": last})
+        """Full blocks first..last, oldest first. A node answers at most 500 blocks and 16 MiB
+        at a time, so this asks again from the next height until it has them all."""
+        blocks: list[Json] = []
+        while first <= last:
+            got = await self._request(
+                "GET", "/api/v1/blocks/range", **{"from": first, "to": min(last, first + 499)}
+            )
+            if not got:
+                break  # the node does not have them (yet)
+            blocks += got
+            first = int(got[-1]["height"]) + 1
+        return blocks
 
     async def transactions(self, limit: int = 50, offset: int = 0) -> list[Json]:
         return await self._request("GET", "/api/v1/transactions", limit=limit, offset=offset)
@@ -152,9 +168,11 @@ class NativeClient:
     async def send(
         self, sender: str, to: str, amount: Json, fee: Json = None, memo: str = ""
     ) -> Json:
-        body: dict[str, Json] = {"from": sender, "to": to, "amount": amount}
+        # JSON has no decimals: an exact Decimal of at most 8 places goes as the float whose
+        # shortest form is those same digits, which the node reads back exactly.
+        body: dict[str, Json] = {"from": sender, "to": to, "amount": _number(amount)}
         if fee is not None:
-            body["fee"] = fee
+            body["fee"] = _number(fee)
         if memo:
             body["description"] = memo
         return await self._request("POST", "/api/v1/transactions", auth=True, json_body=body)

@@ -8,6 +8,7 @@ from backend import __version__
 from backend.api.context import ApiContext
 from backend.api.errors import install_error_handlers
 from backend.api.middleware import NodeMiddleware
+from backend.api.openapi import install_openapi
 from backend.api.routes.chain import chain_routes
 from backend.api.routes.system import system_routes
 from backend.api.routes.transactions import transaction_routes
@@ -24,6 +25,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(api)
+    install_openapi(api, ctx.auth.private)
     for router in (
         system_routes(ctx),
         chain_routes(ctx),

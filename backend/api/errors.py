@@ -16,10 +16,13 @@ CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "duplicate",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     422: "not_applicable",
     429: "rate_limited",
+    431: "header_too_large",
     503: "not_ready",
 }
 

@@ -21,13 +21,19 @@ import time
 from http import HTTPStatus
 from typing import Any, Protocol
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from backend.api.middleware import MAX_BODY
+from backend.api.errors import error_body
+from backend.api.guard import HEAD_DEADLINE_S, MAX_HEAD, Guard, Refusal
+from backend.api.middleware import MAX_BODY, is_json
 
 Headers = list[tuple[bytes, bytes]]
 _STATUS = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
 _CLOSE = (b"connection", b"close")
+TOO_LARGE_HEAD = Refusal(
+    431, "header_too_large", f"the request line and headers are over {MAX_HEAD} bytes"
+)
 
 
 class Lane(Protocol):
@@ -122,15 +128,106 @@ class LaneCycle:
         self.message_event = _NobodyWaits()
 
 
+class _Refused(Exception):
+    """Raised in a parser callback to stop parsing a request the node refuses."""
+
+
 class NodeHttpProtocol(HttpToolsProtocol):
     lane: Lane | None = None
+    guard: Guard | None = None
+    head_deadline_s: float = HEAD_DEADLINE_S
 
     @classmethod
-    def serving(cls, lane: Lane) -> type[NodeHttpProtocol]:
+    def serving(cls, lane: Lane, guard: Guard | None = None) -> type[NodeHttpProtocol]:
         """The protocol class to hand uvicorn (it makes one protocol per connection)."""
-        return type(cls.__name__, (cls,), {"lane": lane})
+        return type(cls.__name__, (cls,), {"lane": lane, "guard": guard})
+
+    # --- the request head: bounded in size and in time (node-api.md, "Limits and safety") ----
+    # uvicorn's httptools protocol has neither bound: httptools keeps a header that has not
+    # ended yet whole, so 1 GiB of header took 1 GB of memory, and a head never finished held
+    # its socket for ever (1,100 of them at a 1024 open-file limit made /health fail).
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._refusal: Refusal | None = None
+        self._head_open = True  # reading a head: from the connection's start, or a request's
+        self._head_begun = False  # a request's first byte has come
+        self._head_bytes = 0  # bytes received while a head was open (an upper bound)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_deadline_s, self._head_overdue)
+
+    def _disarm_head_deadline(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_overdue(self) -> None:
+        self._head_timer = None
+        if not self._head_open or self.transport.is_closing():
+            return
+        if self._head_begun:
+            self._refuse(Refusal(408, "request_timeout", "the request head took too long"))
+        else:
+            self.transport.close()
+
+    def _refuse(self, refusal: Refusal) -> None:
+        """Answer `refusal` and close the connection; nothing more of it is read."""
+        body = error_body(refusal.status, refusal.code, refusal.message)
+        head = [_STATUS.get(refusal.status) or f"HTTP/1.1 {refusal.status} \r\n".encode()]
+        for name, value in self.server_state.default_headers:
+            head += (name, b": ", value, b"\r\n")
+        head += (b"content-type: application/json\r\nconnection: close\r\n",)
+        head += (b"content-length: %d\r\n\r\n" % len(body), body)
+        self.transport.write(b"".join(head))
+        self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's own, with the head's bounds and the guard's refusals.
+        self._unset_keepalive_if_required()
+        if self._head_open:
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        except httptools.HttpParserError:
+            if self._refusal is not None:
+                self._refuse(self._refusal)
+                return
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        if self._head_open and self._head_bytes > MAX_HEAD:
+            self._refuse(TOO_LARGE_HEAD)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_open = self._head_begun = True
+        self._arm_head_deadline()
 
     def on_headers_complete(self) -> None:
+        self._head_open = self._head_begun = False
+        self._head_bytes = 0
+        self._disarm_head_deadline()
+        size = len(self.url) + sum(len(k) + len(v) + 4 for k, v in self.headers)
+        refusal = TOO_LARGE_HEAD if size > MAX_HEAD else None
+        if refusal is None and self.guard is not None:
+            refusal = self.guard.check(self.headers, self.parser.should_upgrade())
+        if refusal is not None:
+            self._refusal = refusal
+            raise _Refused  # httptools stops; data_received answers it
         cycle = self._lane_cycle()
         if cycle is not None:
             self.cycle = cycle  # type: ignore[assignment]
@@ -164,11 +261,18 @@ class NodeHttpProtocol(HttpToolsProtocol):
         if route is None:
             return None
         if method == b"POST":
-            # A chunked body, or one over the limit, goes the ASGI way: the middleware answers
-            # 413 for the limit.
-            length = next((v for k, v in self.headers if k == b"content-length"), None)
+            # A chunked body, one over the limit or one not JSON goes the ASGI way: the
+            # middleware answers 413 or 415.
+            length = content_type = None
+            for name, value in self.headers:
+                if name == b"content-length":
+                    length = value
+                elif name == b"content-type":
+                    content_type = value
             if length is None or not length.isdigit() or int(length) > MAX_BODY:
                 return None
+            if not is_json(content_type) and int(length):
+                return None  # the middleware answers 415
         return LaneCycle(route, method.decode(), self.headers, query, parser.should_keep_alive())
 
     def on_body(self, body: bytes) -> None:

@@ -14,6 +14,24 @@ from backend.api.metrics import NodeMetrics
 
 MAX_BODY = 1024 * 1024
 TOO_LARGE = error_body(413, "payload_too_large", f"the body is over {MAX_BODY} bytes")
+NOT_JSON = error_body(
+    415, "unsupported_media_type", "a request body must be sent as Content-Type: application/json"
+)
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json(content_type: bytes | str | None) -> bool:
+    """Whether a Content-Type is JSON's. A web page can POST text/plain to any address without
+    asking first; application/json needs a CORS preflight, which the node never grants."""
+    if content_type is None:
+        return False
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
+def has_body(length: str | bytes | None, chunked: bool) -> bool:
+    return chunked or (length is not None and length.strip() not in ("0", b"0"))
 
 
 class _TooLarge(ApiError):
@@ -55,6 +73,14 @@ class NodeMiddleware:
             return
         started = time.perf_counter()
         length = _header(scope, b"content-length")
+        if (
+            scope["method"] in _WITH_BODY
+            and has_body(length, _header(scope, b"transfer-encoding") is not None)
+            and not is_json(_header(scope, b"content-type"))
+        ):
+            await _reply(send, 415, NOT_JSON)
+            self.metrics.observe_request(scope["method"], "unmatched", 415, started)
+            return
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
             await _reply(send, 413, TOO_LARGE, [(b"connection", b"close")])
             return

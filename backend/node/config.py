@@ -29,6 +29,8 @@ class NodeConfig:
     min_fee: int = MIN_FEE_UNITS
     max_block_txs: int = MAX_BLOCK_TXS
     ws_queue: int = 1024
+    max_ws_clients: int = 1000
+    allow_origins: tuple[str, ...] = ()
 
     @property
     def db_path(self) -> Path:

@@ -162,7 +162,10 @@ async def _connect_lane(app: Any) -> tuple[NodeHttpProtocol, RecordingTransport,
 
 
 def _post(path: bytes, body: bytes, version: bytes = b"1.1") -> bytes:
-    return b"POST %s HTTP/%s\r\nhost: n\r\ncontent-length: %d\r\n\r\n%s" % (
+    return (
+        b"POST %s HTTP/%s\r\nhost: n\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\n\r\n%s"
+    ) % (
         path,
         version,
         len(body),

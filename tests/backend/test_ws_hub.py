@@ -14,7 +14,7 @@ from backend.api.ws_hub import Hub, WsClient
 def _drain(hub: Hub) -> list[dict]:
     (client,) = hub.clients
     messages = []
-    while client.queue or client.dropped:
+    while client.pending:
         messages.append(json.loads(client.take()))
     return messages
 

@@ -153,7 +153,9 @@ def test_body_over_1_mib_is_413(client: httpx.Client) -> None:
         for _ in range(20):
             yield b" " * 100_000
 
-    response = client.post("/api/v1/transactions/raw", content=chunks())
+    response = client.post(
+        "/api/v1/transactions/raw", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 413)
 
 
@@ -184,7 +186,12 @@ def test_a_submission_the_fast_lane_cannot_take_gets_the_same_answer(
     assert (lane.status_code, chunked.status_code) == (201, 201), chunked.text
     assert set(lane.json()) == set(chunked.json())
     assert chunked.json()["status"] == "pending" and chunked.json()["nonce"] == 1
-    assert_error(client.post("/api/v1/transactions/raw", content=iter([b"{"])), 400)
+    broken = client.post(
+        "/api/v1/transactions/raw",
+        content=iter([b"{"]),
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(broken, 400)
 
 
 def test_raw_duplicate_is_409_pending_or_confirmed(

@@ -1,5 +1,6 @@
 """Fuzz the API from its own OpenAPI schema (schemathesis): valid and invalid input, with and
-without a token. No request may produce a 5xx or kill the node."""
+without a token. No request may produce a 5xx or kill the node, and every answer must be one the
+document promises: its status code, content type and schema."""
 
 from __future__ import annotations
 
@@ -10,10 +11,22 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.helpers.node_process import NodeProcess
 
 EXAMPLES = 30
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 def operations(node: NodeProcess) -> list[Any]:
@@ -25,11 +38,11 @@ def operations(node: NodeProcess) -> list[Any]:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("with_token", [True, False])
-def test_no_input_produces_a_server_error(
+def test_every_answer_is_one_the_document_promises(
     node: NodeProcess, token: str, mode: GenerationMode, with_token: bool
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"} if with_token else {}
-    server_errors: list[str] = []
+    failures: list[str] = []
     for operation in operations(node):
 
         @settings(
@@ -41,10 +54,12 @@ def test_no_input_produces_a_server_error(
         @given(case=operation.as_strategy(generation_mode=mode))
         def probe(case: Any) -> None:
             response = case.call(base_url=node.url, headers=headers, timeout=30)
-            if response.status_code >= 500:
-                server_errors.append(
-                    f"{case.method} {case.formatted_path} -> {response.status_code}: "
-                    f"{response.text[:200]}"
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except Exception as exc:  # a failed check: AssertionError or a FailureGroup
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code} "
+                    f"{response.text[:160]}: {str(exc).splitlines()[0][:200]}"
                 )
 
         try:
@@ -52,6 +67,6 @@ def test_no_input_produces_a_server_error(
         except Unsatisfiable:
             # Nothing to make invalid (an operation without parameters or body, in NEGATIVE).
             assert mode is GenerationMode.NEGATIVE
-    assert server_errors == []
+    assert failures == [], "\n".join(sorted(set(failures))[:20])
     assert node.proc is not None and node.proc.poll() is None, "the node died"
     assert "Traceback" not in node.stderr_text()

@@ -10,7 +10,15 @@ from fastapi import APIRouter, Depends, Request
 from backend.api.context import ApiContext, rejection
 from backend.api.errors import ApiError, validation_error
 from backend.api.forward import follower_of, forwarded
-from backend.api.requests import Limit, Offset, parse_json, read_json, read_object
+from backend.api.openapi import OPERATOR_ONLY
+from backend.api.requests import (
+    Limit,
+    Offset,
+    parse_json,
+    read_json,
+    read_object,
+    refuse_duplicate_fields,
+)
 from backend.api.responses import JSON
 from backend.chain.crypto import is_hash
 from backend.chain.mempool import Rejected
@@ -23,6 +31,10 @@ from backend.chain.transaction import (
 from backend.chain.units import AmountError, coins_to_units, units_to_coins
 
 MAX_BATCH = 1000
+SIGNED_FIELDS = (
+    *("chainId", "from", "to", "amount", "fee", "nonce", "memo"),
+    *("publicKey", "signature"),
+)
 PARSE_SLICE = 25
 
 _AMOUNT = {"type": "number", "exclusiveMinimum": 0}
@@ -74,7 +86,7 @@ def transaction_routes(ctx: ApiContext) -> APIRouter:
         status_code=201,
         response_class=JSON,
         dependencies=[Depends(ctx.auth.operator)],
-        openapi_extra=_body(TRANSFER_SCHEMA),
+        openapi_extra={**_body(TRANSFER_SCHEMA), **OPERATOR_ONLY},
         responses={422: {"description": "insufficient balance"}},
     )
     async def transfer(request: Request) -> JSON:
@@ -177,8 +189,10 @@ def _parse(ctx: ApiContext, obj: object) -> Transaction:
 
 
 async def submit_raw(ctx: ApiContext, body: bytes) -> dict[str, Any]:
+    obj = parse_json(body)
+    refuse_duplicate_fields(body, [obj], SIGNED_FIELDS)
     try:
-        tx = _parse(ctx, parse_json(body))
+        tx = _parse(ctx, obj)
     except TransactionFieldErrors as exc:
         raise validation_error(exc.errors) from None
     (result,) = await ctx.node.submit([tx])
@@ -195,6 +209,7 @@ async def submit_batch(ctx: ApiContext, body: bytes) -> dict[str, Any]:
         raise validation_error(
             [{"field": "body", "message": f"a batch holds at most {MAX_BATCH} transactions"}]
         )
+    refuse_duplicate_fields(body, items, SIGNED_FIELDS)
     rejected: list[dict[str, Any]] = []
     parsed: list[Transaction] = []
     positions: list[int] = []

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from backend.api.context import ApiContext
 from backend.api.errors import ApiError, validation_error
 from backend.api.forward import follower_of, forwarded
+from backend.api.openapi import OPERATOR_ONLY
 from backend.api.requests import LABEL_RE, Limit, Offset, address_ref, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.units import units_to_coins
@@ -38,7 +39,7 @@ def wallet_routes(ctx: ApiContext) -> APIRouter:
             "nonce": node.ledger.nonce(address),
         }
 
-    @router.get("", response_class=JSON, dependencies=operator)
+    @router.get("", response_class=JSON, dependencies=operator, openapi_extra=OPERATOR_ONLY)
     async def wallets(request: Request) -> JSON:
         if follower := follower_of(node):
             return await forwarded(follower, request)
@@ -49,7 +50,7 @@ def wallet_routes(ctx: ApiContext) -> APIRouter:
         status_code=201,
         response_class=JSON,
         dependencies=operator,
-        openapi_extra={"requestBody": CREATE_BODY},
+        openapi_extra={"requestBody": CREATE_BODY, **OPERATOR_ONLY},
         responses={409: {"description": "label taken"}},
     )
     async def create(request: Request) -> JSON:
