@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.amounts import parse_amount
 from app.clients.errors import NodeError
 from app.services.wallet_service import WalletService
 from widgets.format import coins
@@ -28,18 +29,10 @@ DEFAULT_FEE = "0.0001"
 MEMO_BYTES = 256
 
 
-def parse_amount(text: str, what: str, *, allow_zero: bool = False) -> Decimal:
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(f"{what} must be a number of coins") from None
-    if not value.is_finite():
-        raise ValueError(f"{what} must be a number of coins")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{what} must be greater than 0")
-    if value.as_tuple().exponent < -8:  # type: ignore[operator]
-        raise ValueError(f"{what} has at most 8 decimal places")
-    return value
+def _plain(value: Decimal) -> str:
+    """A Decimal as a person writes it: no exponent, no trailing zeros."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class SendDialog(QDialog):
@@ -72,6 +65,10 @@ class SendDialog(QDialog):
         self.memo = QLineEdit()
         self.memo.setPlaceholderText("optional, up to 256 bytes")
         self.errors: dict[str, QLabel] = {}
+        # The locale's decimal mark is read as well as "."; an Ethereum node counts in ether,
+        # which has 18 decimals where a ChainDeck coin has 8.
+        self.decimal_point = QLocale().decimalPoint() or "."
+        self.decimals = 8 if "fee" in wallets.features else 18
         form = QFormLayout()
         for name, title, field in (
             ("from", "From", self.sender),
@@ -90,6 +87,9 @@ class SendDialog(QDialog):
         if "fee" not in wallets.features:  # an Ethereum node prices the gas itself
             form.setRowVisible(self.fee, False)
             self.fee.setText("")
+        # What Send will move, in words, before it moves it.
+        self.total = QLabel()
+        self.total.setWordWrap(True)
         self.message = QLabel()
         self.message.setObjectName("errorText")
         self.message.setWordWrap(True)
@@ -103,6 +103,7 @@ class SendDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.total)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         for field in (self.amount, self.fee, self.memo):
@@ -129,11 +130,11 @@ class SendDialog(QDialog):
             found["to"] = f"no wallet labelled “{to}” on this node"
         amount = fee = None
         try:
-            amount = parse_amount(self.amount.text(), "amount")
+            amount = self._amount(self.amount.text(), "amount")
         except ValueError as exc:
             found["amount"] = str(exc)
         try:
-            fee = parse_amount(self.fee.text() or "0", "fee", allow_zero=True)
+            fee = self._amount(self.fee.text() or "0", "fee", allow_zero=True)
         except ValueError as exc:
             found["fee"] = str(exc)
         if len(self.memo.text().encode()) > MEMO_BYTES:
@@ -150,6 +151,43 @@ class SendDialog(QDialog):
             found["amount"] = f"more than the balance, {coins(wallet['balance'])} with the fee"
         return found
 
+    def _amount(self, text: str, what: str, *, allow_zero: bool = False) -> Decimal:
+        return parse_amount(
+            text,
+            what,
+            decimals=self.decimals,
+            decimal_point=self.decimal_point,
+            allow_zero=allow_zero,
+        )
+
+    def planned(self) -> tuple[Decimal, Decimal | None] | None:
+        """(amount, fee) Send would move now, exactly as read; None while the input is not
+        valid. The fee is None where the node prices it (Ethereum)."""
+        if self.problems():
+            return None
+        fee_text = self.fee.text().strip()
+        amount = self._amount(self.amount.text(), "amount")
+        return amount, self._amount(fee_text, "fee", allow_zero=True) if fee_text else None
+
+    def _show_total(self) -> None:
+        plan = self.planned()
+        if plan is None:
+            self.total.setText("")
+            self.send_button.setText("Send")
+            return
+        amount, fee = plan
+        to = self.to.currentText().strip()
+        unit = "coins" if self.decimals == 8 else "ether"
+        if fee is None:
+            text = f"Sends <b>{_plain(amount)} {unit}</b> to {to}, plus the gas the node charges."
+        else:
+            text = (
+                f"Sends <b>{_plain(amount)} {unit}</b> to {to} with a fee of {_plain(fee)}: "
+                f"<b>{_plain(amount + fee)} {unit}</b> leave the wallet."
+            )
+        self.total.setText(text)
+        self.send_button.setText(f"Send {_plain(amount)} {unit}")
+
     def validate(self) -> bool:
         found = self.problems()
         for name, label in self.errors.items():
@@ -159,6 +197,7 @@ class SendDialog(QDialog):
             label.setText(shown or "")
             label.setVisible(bool(shown))
         self.send_button.setEnabled(not found)
+        self._show_total()
         return not found
 
     # -- sending -----------------------------------------------------------------------------
@@ -167,15 +206,16 @@ class SendDialog(QDialog):
         self._touched.update(("to", "amount"))
         if not self.validate():
             return
+        plan = self.planned()
+        assert plan is not None  # validate() passed
         self.send_button.setEnabled(False)
         self.message.hide()
-        fee = self.fee.text().strip()
         try:
             tx = await self.wallets.send(
                 self.sender.currentData(),
                 self.to.currentText().strip(),
-                float(parse_amount(self.amount.text(), "amount")),
-                float(parse_amount(fee, "fee", allow_zero=True)) if fee else None,
+                plan[0],
+                plan[1],
                 self.memo.text(),
             )
         except NodeError as exc:

@@ -32,6 +32,9 @@ def test_a_transfer_sent_through_the_dialog_is_confirmed_everywhere(
     dialog = open_send(qtbot, deck)
     dialog.fill(to="wallet2", amount="12.5", memo="rent")
     assert dialog.send_button.isEnabled()
+    # What it will move, before it moves it.
+    assert dialog.send_button.text() == "Send 12.5 coins"
+    assert "12.5 coins" in dialog.total.text() and "12.5001 coins" in dialog.total.text()
     with qtbot.waitSignal(deck.wallets.transactionConfirmed, timeout=15000) as confirmed:
         qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
     tx = confirmed.args[0]
@@ -101,6 +104,9 @@ def test_bad_input_in_the_send_dialog_shows_why_and_sends_nothing(
         ("amount", "-3", "greater than 0"),
         ("amount", "1.123456789", "8 decimal places"),
         ("amount", "lots", "a number"),
+        ("amount", "1,5", "not a decimal mark here"),  # sent 15 coins once
+        ("amount", "1,2,3", "not a decimal mark here"),
+        ("amount", "1_5", "a number"),
         ("amount", "5000", "more than the balance"),
         ("to", "0x1234", "40 hex digits"),
         ("to", "nobody", "no wallet labelled"),
@@ -108,6 +114,7 @@ def test_bad_input_in_the_send_dialog_shows_why_and_sends_nothing(
         dialog.fill(**{"to": "wallet2", "amount": "1", field: value})
         assert not dialog.send_button.isEnabled(), value
         assert message in dialog.errors[field].text(), value
+        assert dialog.total.text() == "" and dialog.send_button.text() == "Send", value
 
     # Valid here, refused by the node: its own message is shown, the input kept.
     dialog.fill(to="wallet2", amount="1", fee="0")
