@@ -38,7 +38,7 @@ def test_amounts_are_read_exactly(text: str, mark: str, expected: str) -> None:
         ("1_000", ".", "must be a number"),
         ("1e3", ".", "must be a number"),
         ("Infinity", ".", "must be a number"),
-        ("１", ".", "must be a number"),  # a full-width digit
+        ("\uff11", ".", "must be a number"),  # a full-width digit one
         ("-3", ".", "greater than 0"),
         ("0", ".", "greater than 0"),
         ("", ".", "enter the amount"),
