@@ -15,17 +15,16 @@ import logging
 import time
 from typing import Any
 
-import orjson
-
 from backend.chain.block import Block, InvalidBlock, block_size, check_block
-from backend.chain.block_json import block_from_json, transaction_from_json
-from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH, is_address
+from backend.chain.block_json import transaction_from_json
+from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH
 from backend.chain.mempool import Rejected
 from backend.chain.transaction import Transaction
 from backend.node.config import NodeConfig
-from backend.node.node import Head, Node, now_ms
+from backend.node.mirroring import MirroringNode
+from backend.node.node import Head, now_ms
+from backend.node.producer_labels import labels_in, learn_unsigned, parse_blocks
 from backend.node.upstream import LinkError, NotAProducer, ProducerLink
-from backend.node.wallets import LABEL_RE
 from backend.storage.chain_store import ChainStore, StoreError
 
 log = logging.getLogger("chaindeck.follower")
@@ -45,40 +44,7 @@ class FollowError(Exception):
     """The follower cannot start; the message says why, for a person."""
 
 
-def labels_in(txs: object) -> dict[str, str]:
-    """The wallet labels the producer put on transactions (`fromLabel`, `toLabel`)."""
-    found: dict[str, str] = {}
-    for tx in txs if isinstance(txs, list) else ():
-        if not isinstance(tx, dict):
-            continue
-        for side in ("from", "to"):
-            address, label = tx.get(side), tx.get(f"{side}Label")
-            if isinstance(address, str) and isinstance(label, str) and label:
-                found[address] = label
-    return found
-
-
-def _parse_blocks(raw: bytes) -> tuple[list[Block], InvalidBlock | None, dict[str, str]]:
-    """The blocks that parse, up to the first that does not (and why it does not): the good
-    ones before a bad one are still applied. And the labels on their transactions."""
-    try:
-        items = orjson.loads(raw)
-    except ValueError:
-        return [], InvalidBlock("blocks/range answered something that is not JSON"), {}
-    if not isinstance(items, list):
-        return [], InvalidBlock("blocks/range did not answer a list"), {}
-    blocks: list[Block] = []
-    labels: dict[str, str] = {}
-    for item in items:
-        try:
-            blocks.append(block_from_json(item))
-        except InvalidBlock as exc:
-            return blocks, exc, labels
-        labels.update(labels_in(item.get("transactions")))
-    return blocks, None, labels
-
-
-class Follower(Node):
+class Follower(MirroringNode):
     def __init__(self, config: NodeConfig, operator: tuple[str, str]) -> None:
         super().__init__(config)
         assert config.peer is not None
@@ -97,10 +63,8 @@ class Follower(Node):
         self.refused_blocks = 0
         self._last_contact = 0.0
         self._label_warned = False  # one warning per run is enough for a log
-        self._stored: set[str] = set()  # mirrored pending transactions already on disk
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._mirroring: set[asyncio.Future[None]] = set()  # mirrored writes under way
 
     @property
     def producer_public_key(self) -> bytes | None:
@@ -272,30 +236,17 @@ class Follower(Node):
 
     def _learn(self, labels: dict[str, str]) -> None:
         """Labels of the producer's wallets, learnt before anything that shows them is served,
-        so two reads here never differ by a label learnt in between.
-
-        Labels are not signed: whoever sits between producer and follower could write any.
-        So a label must look like one, an address keeps the first label it was given, and a
-        label known here is never moved to another address (a relay that rewrote `toLabel`
-        made `wallet1` here resolve to its own address)."""
-        wallets = self.wallets
-        for address, label in labels.items():
-            if wallets.labels.get(address) == label:
-                continue
-            if not is_address(address) or not LABEL_RE.fullmatch(label):
-                continue
-            if address in wallets.labels or label in wallets.by_label:
-                if not self._label_warned:
-                    log.warning(
-                        "ignored the producer's label %r for %s: it would rebind a label "
-                        "this follower knows",
-                        label,
-                        address,
-                    )
-                    self._label_warned = True
-                continue
-            wallets.labels[address] = label
-            wallets.by_label[label] = address
+        so two reads here never differ by a label learnt in between (checked: unsigned)."""
+        refused = learn_unsigned(self.wallets, labels)
+        if refused and not self._label_warned:
+            address, label = refused[0]
+            log.warning(
+                "ignored the producer's label %r for %s: it would rebind a label this follower "
+                "knows",
+                label,
+                address,
+            )
+            self._label_warned = True
 
     async def _learn_labels(self) -> None:
         """Wallet labels live on the producer; learn them so `wallet1` means the same here."""
@@ -340,7 +291,7 @@ class Follower(Node):
                 if start > until:
                     return
             raw = await self.link.blocks(start, end)
-            blocks, error, labels = await self.in_worker(_parse_blocks, raw)
+            blocks, error, labels = await self.in_worker(parse_blocks, raw)
             self._learn(labels)  # before the blocks: a read must never see a label appear later
             for block in blocks:
                 await self._apply(block)
@@ -424,77 +375,6 @@ class Follower(Node):
             summary = block.summary()
             for listener in self.block_listeners:
                 listener(summary, block)
-
-    async def _drop_stale(self, touched: dict[str, tuple[int, int]]) -> None:
-        """Mirrored transactions the producer dropped: their nonce is now used by another."""
-        stale = [tx for sender in touched for tx in self.mempool.stale(sender)]
-        for tx in stale:
-            self.mempool.release(tx)
-        stored = [tx for tx in stale if tx.hash in self._stored]
-        if stored:
-            assert self.store is not None
-            await self.store.delete_pending(stored)
-            self._stored.difference_update(tx.hash for tx in stored)
-
-    # --- pending transactions ------------------------------------------------------------------
-
-    def _take(self, txs: list[Transaction]) -> tuple[list[Transaction], bool]:
-        """Claim the transactions new here; and whether one already here is still on its way
-        to disk."""
-        fresh: list[Transaction] = []
-        on_its_way = False
-        received = now_ms()
-        for tx in txs:
-            if tx.hash in self.mempool.by_hash:
-                on_its_way = on_its_way or tx.hash not in self._stored
-                continue
-            if tx.nonce < self.ledger.nonce(tx.sender) or self.mempool.holds(tx.sender, tx.nonce):
-                continue
-            self._claim(tx, received)
-            fresh.append(tx)
-        return fresh, on_its_way
-
-    async def _mirror(self, txs: list[Transaction]) -> None:
-        """Hold transactions the producer accepted as pending here too, so reads agree."""
-        fresh, on_its_way = self._take(txs)
-        if fresh:
-            await self._committer.commit(fresh)
-        elif on_its_way:
-            # The feed mirrored it a moment ago and its write is under way: a client told 201
-            # must find it here, so the answer waits for that write too.
-            await self._committer.settle()
-
-    def _mirror_soon(self, tx: Transaction) -> None:
-        """Mirror a transaction the feed told of, without holding the feed up: the feed reads
-        on while the write is under way, so the transactions it tells meanwhile share the next
-        write. (Awaiting each cost one write and fsync per transaction on every follower:
-        measured with 1 + 7 followers at 200 tx/s, propagation went from 40 to 362 ms p50.)"""
-        fresh, _ = self._take([tx])
-        if fresh:
-            # In the batch at once: a submission answered right after must find it on its way
-            # (_mirror's settle), not miss a task that has not run yet and answer 201 before
-            # the transaction is stored here.
-            written = self._committer.add(fresh)
-            if written not in self._mirroring:
-                self._mirroring.add(written)
-                written.add_done_callback(self._mirrored)
-
-    def _mirrored(self, written: asyncio.Future[None]) -> None:
-        self._mirroring.discard(written)
-        if not written.cancelled() and written.exception() is not None:
-            log.error("could not store mirrored transactions: %s", written.exception())
-
-    async def _write_pending(self, txs: list[Transaction]) -> None:
-        assert self.store is not None
-        async with self._seal_lock:
-            # A block may have confirmed some while they waited for this write.
-            still = [tx for tx in txs if tx.hash in self.mempool.by_hash]
-            if not still:
-                return
-            await self.store.insert_pending(still)
-            self._stored.update(tx.hash for tx in still)
-            for listener in self.tx_listeners:
-                listener(still)
 
     async def _admit(
         self, candidates: list[Transaction | Rejected]
