@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.jobs.status import RunStatus
+
 OUTCOMES = ("passed", "failed", "error", "skipped", "n/a")
 
 
@@ -31,3 +33,17 @@ class RunTally:
     def summary(self) -> str:
         parts = [f"{n} {name}" for name, n in self.counts.items() if n]
         return ", ".join(parts) if parts else "no tests ran"
+
+
+def verdict(
+    tally: RunTally, code: int | None, cancelled: bool, output: str
+) -> tuple[RunStatus, str]:
+    """How a test run ended, for the window, the CLI and the store alike: it succeeded only
+    when tests ran, none failed or errored, and pytest agreed (exit 0)."""
+    if cancelled:
+        return RunStatus.CANCELLED, "cancelled"
+    if tally.all_passed and code == 0:
+        return RunStatus.SUCCEEDED, ""
+    if tally.done:
+        return RunStatus.FAILED, ""
+    return RunStatus.FAILED, (output.strip().splitlines() or ["no tests ran"])[-1]

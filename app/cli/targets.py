@@ -1,49 +1,48 @@
-"""A command's TARGET: a URL, or the name of a saved connection profile (shared/spec/cli.md)."""
+"""A command's TARGET (shared/spec/cli.md), through the same resolver as the window: a URL, a
+saved connection profile, or a node of a saved cluster, from the app's database."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
-from app.jobs.test_run import RunTarget
+from app.paths import AppPaths
+from app.storage.app_db import AppDb
+from app.storage.clusters import SAVED, ClusterStore
+from app.storage.migrations import SchemaError
+from app.targets import RunTarget, TargetError, TargetResolver, TargetSources, saved_cluster_targets
 
-
-class TargetError(ValueError):
-    """A TARGET that is neither a URL nor a saved profile; the message is for the user."""
+__all__ = ["TargetError", "resolve_target"]
 
 
 def resolve_target(text: str, kind: str | None, data_dir: Path | None = None) -> RunTarget:
-    """Credentials: the profile's (password from the keyring), else `CHAINDECK_TARGET_USER` and
-    `CHAINDECK_TARGET_PASSWORD`, else `CHAINDECK_OPERATOR=user:password`."""
-    user = os.environ.get("CHAINDECK_TARGET_USER")
-    password = os.environ.get("CHAINDECK_TARGET_PASSWORD")
-    if user is None and ":" in os.environ.get("CHAINDECK_OPERATOR", ""):
-        user, password = os.environ["CHAINDECK_OPERATOR"].split(":", 1)
     if text.startswith(("http://", "https://")):
-        return RunTarget(text.rstrip("/"), kind, "", user, password)
-    profile = _profile(text, data_dir)
-    if profile is None:
-        raise TargetError(f"{text!r} is neither a node URL (http://host:port) nor a saved profile")
-    from app.credentials import profile_password
+        return TargetResolver(TargetSources()).resolve_one(text, kind)
+    profiles, clusters = _saved(data_dir)
+    by_name = {c["name"]: c for c in clusters}
 
-    return RunTarget(
-        profile["url"],
-        kind or (profile.get("kind") or None),
-        text,
-        profile.get("username") or user,
-        profile_password(profile) if profile.get("username") else password,
+    def members(name: str) -> list[RunTarget]:
+        if name not in by_name:
+            raise TargetError(f"no saved cluster named “{name}”")
+        return saved_cluster_targets(by_name[name])
+
+    sources = TargetSources(
+        profiles=lambda: profiles, clusters=lambda: list(by_name), members=members
     )
+    return TargetResolver(sources).resolve_one(text, kind)
 
 
-def _profile(name: str, data_dir: Path | None) -> dict | None:
-    from app.paths import AppPaths
-    from app.storage.app_db import AppDb
-
+def _saved(data_dir: Path | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The saved profiles and clusters; none where the app has never run."""
     paths = AppPaths.at(data_dir)
     if not paths.database.exists():
-        return None
-    db = AppDb(paths.database)
+        return [], []
     try:
-        return next((p for p in db.profiles_sync() if p["name"] == name), None)
+        db = AppDb(paths.database)
+    except SchemaError as exc:
+        raise TargetError(str(exc)) from None
+    try:
+        clusters = [c for c in ClusterStore(db).all_sync() if c["kind"] == SAVED]
+        return db.profiles_sync(), clusters
     finally:
         db.close()

@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.cli.targets import TargetError, resolve_target
-from app.jobs.test_run import TestRunError, TestRunJob, prepare
+from app.jobs.events import Exited, Finished, Refused, Started
+from app.jobs.runner import JobRunner
+from app.jobs.status import RunStatus
+from app.jobs.test_run import TestFinished, TestRunError, TestRunJob, TestsCollected, prepare
 from app.suites import BUNDLED
-from app.test_results import RunTally
 
+WORDS = {
+    RunStatus.SUCCEEDED: "passed",
+    RunStatus.FAILED: "failed",
+    RunStatus.CANCELLED: "cancelled",
+}
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP", "n/a": "N/A"}
 
 
@@ -68,46 +75,54 @@ def run_test(argv: list[str]) -> int:
 
 async def _run(job: TestRunJob, json_path: Path | None, out: TextIO) -> int:
     loop = asyncio.get_running_loop()
+    handle = JobRunner().submit(job)
     with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
         for sig in (signal.SIGINT, signal.SIGTERM):  # stop pytest and its children, then report
-            loop.add_signal_handler(sig, lambda: loop.create_task(job.cancel()))
-    info = await job.probe()
+            loop.add_signal_handler(sig, lambda: loop.create_task(handle.cancel()))
     started = time.time()
     plan = job.plan
-    print(
-        f"testing {plan.target.label} ({info.kind}, {info.version}, height {info.height}) "
-        f"with {', '.join(plan.suites)}",
-        file=out,
-        flush=True,
-    )
-    tally = RunTally()
+    tally = job.tally
     results: list[dict[str, Any]] = []
-    exit_event: dict[str, Any] = {}
-    async for event in job.events():
-        kind = event["event"]
-        if kind == "collected":
-            tally.collected(event["tests"])
+    exited: Exited | None = None
+    finished = Finished(RunStatus.FAILED)
+    async for event in handle.events():
+        if isinstance(event, Refused):
+            raise TestRunError(event.message)
+        if isinstance(event, Started):
+            info = job.info
+            assert info is not None
+            print(
+                f"testing {plan.target.label} ({info.kind}, {info.version}, "
+                f"height {info.height}) with {', '.join(plan.suites)}",
+                file=out,
+                flush=True,
+            )
+        elif isinstance(event, TestsCollected):
             print(f"collected {tally.total} tests", file=out, flush=True)
-        elif kind == "test":
-            tally.add(event)
-            results.append(event)
+        elif isinstance(event, TestFinished):
+            result = event.result
+            results.append(result)
             width = len(str(tally.total))
-            line = f"[{tally.done:>{width}}/{tally.total}] {MARKS[event['outcome']]:<5} "
-            line += f"{event['nodeid']} ({event['duration']:.2f} s)"
-            if event["outcome"] in ("failed", "error"):
-                line += f"\n      {event['message'].splitlines()[0] if event['message'] else ''}"
+            line = f"[{tally.done:>{width}}/{tally.total}] {MARKS[result['outcome']]:<5} "
+            line += f"{result['nodeid']} ({result['duration']:.2f} s)"
+            if result["outcome"] in ("failed", "error"):
+                first = result["message"].splitlines()[0] if result["message"] else ""
+                line += f"\n      {first}"
             print(line, file=out, flush=True)
-        elif kind == "exited":
-            exit_event = event
+        elif isinstance(event, Exited):
+            exited = event
+        elif isinstance(event, Finished):
+            finished = event
     with contextlib.suppress(NotImplementedError):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    ok = tally.all_passed and not job.cancelled and exit_event.get("code") == 0
-    status = "cancelled" if job.cancelled else ("passed" if ok else "failed")
+    status = WORDS.get(finished.status, "failed")
     print(f"{status}: {tally.summary()} in {time.time() - started:.1f} s", file=out, flush=True)
-    if not tally.total and exit_event.get("output"):
-        print(exit_event["output"], file=sys.stderr)  # pytest's own complaint (usage, import)
+    if not tally.total and exited is not None and exited.output:
+        print(exited.output, file=sys.stderr)  # pytest's own complaint (usage, import)
     if json_path is not None:
+        info = job.info
+        assert info is not None
         report = {
             "target": plan.target.url,
             "kind": info.kind,
@@ -121,4 +136,4 @@ async def _run(job: TestRunJob, json_path: Path | None, out: TextIO) -> int:
             "tests": results,
         }
         json_path.write_text(json.dumps(report, indent=2))
-    return 0 if ok else 1
+    return 0 if finished.status == RunStatus.SUCCEEDED else 1

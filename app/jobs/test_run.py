@@ -3,14 +3,13 @@ streamed back through a pipe, cancellable at any moment.
 
     plan = prepare(["conformance"], RunTarget("http://127.0.0.1:8645"))   # TestRunError if bad
     job = TestRunJob(plan, log_path)
-    async for event in job.events(): ...      # collected, test..., finished, exited
+    runner.submit(job).events()   # Started, TestsCollected, TestFinished..., Exited, Finished
+    job.events()                  # or pytest's own events as dicts: collected, test..., exited
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,9 +18,12 @@ from typing import Any
 
 from app.clients.errors import NodeError
 from app.clients.probe import NodeInfo, probe
-from app.jobs import process_group
+from app.jobs.events import Exited, Finished, JobEvent
+from app.jobs.process_job import ProcessJob
 from app.resources import pytest_command
 from app.suites import BUNDLED, HERE, SuiteError, suite_path
+from app.targets import RunTarget
+from app.test_results import RunTally, verdict
 
 PER_TEST_TIMEOUT = 120  # s: a hung test fails with a traceback instead of hanging the run
 CANCEL_GRACE = 5.0
@@ -34,16 +36,19 @@ class TestRunError(Exception):
 
 
 @dataclass(frozen=True)
-class RunTarget:
-    url: str
-    kind: str | None = None  # None: probe
-    name: str = ""
-    username: str | None = None
-    password: str | None = None
+class TestsCollected:
+    __test__ = False
 
-    @property
-    def label(self) -> str:
-        return self.name or self.url
+    nodeids: list[str]
+
+
+@dataclass(frozen=True)
+class TestFinished:
+    """One test's result: nodeid, outcome, duration, message, longrepr, output."""
+
+    __test__ = False
+
+    result: dict[str, Any]
 
 
 @dataclass
@@ -86,23 +91,32 @@ def prepare(
     return TestRunPlan(suites, paths, target, list(only or []), junit_xml)
 
 
-class TestRunJob:
+class TestRunJob(ProcessJob):
     __test__ = False
+    kind = "test"
+    cancel_grace = CANCEL_GRACE
 
     def __init__(self, plan: TestRunPlan, log_path: Path) -> None:
+        super().__init__(log_path)
         self.plan = plan
-        self.log_path = log_path
         self.info: NodeInfo | None = None
-        self.proc: asyncio.subprocess.Process | None = None
-        self.exit_code: int | None = None
-        self.cancelled = False
+        self.tally = RunTally()
+
+    @property
+    def target_url(self) -> str:
+        return self.plan.target.url
+
+    @property
+    def label(self) -> str:
+        return self.plan.target.label
 
     @property
     def bundled_only(self) -> bool:
         return self.plan.rootdir == HERE
 
-    def command(self, events_fd: int, kind: str) -> list[str]:
+    def command(self, events_fd: int) -> list[str]:
         plan = self.plan
+        assert self.info is not None, "probe() first"
         cmd = [
             *pytest_command(),
             "-p",
@@ -112,7 +126,7 @@ class TestRunJob:
             "--chaindeck-target",
             plan.target.url,
             "--chaindeck-kind",
-            kind,
+            self.info.kind,
             "--chaindeck-events-fd",
             str(events_fd),
             "--rootdir",
@@ -136,6 +150,19 @@ class TestRunJob:
         cmd += plan.only or [str(p) for p in plan.paths]
         return cmd
 
+    def environment(self) -> dict[str, str]:
+        target = self.plan.target
+        env = {"CHAINDECK_TARGET_USER": target.username or ""}
+        if self.bundled_only:
+            # Bundled suites need no third-party plugin; whatever else is installed stays out.
+            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        if target.password is not None:
+            env["CHAINDECK_TARGET_PASSWORD"] = target.password
+        return env
+
+    def working_dir(self) -> str:
+        return str(self.plan.rootdir)
+
     async def probe(self) -> NodeInfo:
         """The target's kind, height and version at the start of the run."""
         try:
@@ -145,64 +172,32 @@ class TestRunJob:
         return self.info
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """Runs pytest and yields its events as they happen, then `{"event": "exited", ...}`."""
-        info = self.info or await self.probe()
-        target = self.plan.target
-        env = {"CHAINDECK_TARGET_USER": target.username or "", "PYTHONUNBUFFERED": "1"}
-        if self.bundled_only:
-            # Bundled suites need no third-party plugin; whatever else is installed stays out.
-            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        if target.password is not None:
-            env["CHAINDECK_TARGET_PASSWORD"] = target.password
-        read_fd, write_fd = os.pipe()
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with self.log_path.open("wb") as log:
-                self.proc = await process_group.spawn(
-                    self.command(write_fd, info.kind),
-                    env=env,
-                    pass_fds=(write_fd,),
-                    stdout=log,
-                    stderr=asyncio.subprocess.STDOUT,
-                    cwd=str(self.plan.rootdir),
-                )
-        finally:
-            os.close(write_fd)  # the child holds the only write end: EOF when it exits
-        reader = asyncio.StreamReader(limit=16 * 2**20)
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", 0)
-        )
-        try:
-            while line := await reader.readline():
-                with contextlib.suppress(ValueError):
-                    event = json.loads(line)
-                    if isinstance(event, dict) and "event" in event:
-                        yield event
-            self.exit_code = await self.proc.wait()
-        except BaseException:
-            await self.cancel()  # the consumer went away or was cancelled: stop pytest too
-            raise
-        finally:
-            transport.close()
-        yield {
-            "event": "exited",
-            "code": self.exit_code,
-            "cancelled": self.cancelled,
-            "output": self.output_tail(),
-        }
+        if self.info is None:
+            await self.probe()
+        async for event in super().events():
+            yield event
 
-    async def cancel(self) -> None:
-        """SIGINT (pytest stops between tests and reports), then SIGTERM, then SIGKILL, on the
-        whole process group: nodes or tools a test started go too."""
-        self.cancelled = True
-        if self.proc is not None and self.proc.returncode is None:
-            self.exit_code = await process_group.stop(self.proc, grace=CANCEL_GRACE)
-
-    def output_tail(self, lines: int = 12, width: int = 400) -> str:
-        """The end of pytest's own output: why a run stopped before any test (usage, import)."""
+    # -- as a job of the runner ----------------------------------------------------------------
+    async def prepare(self) -> str | None:
         try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(line[:width] for line in text.splitlines()[-lines:])
+            await self.probe()
+        except TestRunError as exc:
+            return str(exc)
+        return None
+
+    async def run(self) -> AsyncIterator[JobEvent]:
+        code: int | None = None
+        output = ""
+        async for event in self.events():
+            kind = event["event"]
+            if kind == "collected":
+                self.tally.collected(event["tests"])
+                yield TestsCollected(event["tests"])
+            elif kind == "test":
+                self.tally.add(event)
+                yield TestFinished(event)
+            elif kind == "exited":
+                code, output = event["code"], event["output"]
+                yield Exited(code, event["cancelled"], output)
+        status, message = verdict(self.tally, code, self.cancelled, output)
+        yield Finished(status, message, {"total": self.tally.total, **self.tally.counts})

@@ -30,6 +30,7 @@ from app.paths import AppPaths
 from app.services.connections_service import DEVNET, ProfileError, check_profile
 from app.services.fleet_member import BLOCK_TIMES, MemberState
 from app.storage.clusters import LOCAL, SAVED, ClusterStore
+from app.targets import cluster_credential_key
 from app.tasks import cancel_all, spawn
 
 if TYPE_CHECKING:
@@ -51,10 +52,6 @@ def _name_problem(name: str) -> str | None:
     if name == DEVNET:
         return f"“{DEVNET}” is the app's own devnet"
     return None
-
-
-def _credential_key(cluster: str) -> str:
-    return f"cluster:{cluster}"
 
 
 class FleetService(QObject):
@@ -104,7 +101,7 @@ class FleetService(QObject):
         if len(set(cleaned)) != len(cleaned):
             raise ProfileError("nodes: a URL is listed twice")
         if password:
-            credentials.store_password(_credential_key(name), password)
+            credentials.store_password(cluster_credential_key(name), password)
         await self.store.save(
             {
                 "name": name,
@@ -123,7 +120,7 @@ class FleetService(QObject):
         await self.stop_local(name)
         await self._unwatch(name)
         await self.store.delete(name)
-        credentials.forget_password(_credential_key(name))
+        credentials.forget_password(cluster_credential_key(name))
         await self._reload()
 
     async def _reload(self) -> None:
@@ -141,7 +138,7 @@ class FleetService(QObject):
         if cluster["kind"] == LOCAL:
             raise ProfileError(f"the local cluster “{name}” is not running; start it first")
         username = cluster.get("username") or None
-        password = credentials.load_password(_credential_key(name)) if username else None
+        password = credentials.load_password(cluster_credential_key(name)) if username else None
         return [
             ClusterMember(f"{name} {i + 1}", url, "", username, password)
             for i, url in enumerate(cluster["urls"])

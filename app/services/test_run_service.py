@@ -10,20 +10,27 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app import credentials
-from app.jobs.test_run import RunTarget, TestRunError, TestRunJob, TestRunPlan, prepare
+from app.jobs.events import Finished, Refused, Started, Waiting
+from app.jobs.runner import JobRunner, RunHandle
+from app.jobs.status import RunStatus
+from app.jobs.test_run import (
+    TestFinished,
+    TestRunError,
+    TestRunJob,
+    TestRunPlan,
+    TestsCollected,
+    prepare,
+)
 from app.services.connections_service import DEVNET, ConnectionsService, ProfileError
 from app.services.fleet_service import FleetService
 from app.services.node_service import NodeService
-from app.storage import test_runs as states
 from app.storage.test_runs import TestRunStore
 from app.suites import BUNDLED, SuiteError, suite_path
+from app.targets import ACTIVE, RunTarget, TargetError, TargetResolver, TargetSources
 from app.tasks import cancel_all, spawn
 from app.test_results import RunTally
 
 log = logging.getLogger("chaindeck.tests")
-ACTIVE = "Active node"
-CLUSTER = "Cluster: "  # a target name that starts so means every node of that cluster
 
 
 class TestRunService(QObject):
@@ -34,6 +41,7 @@ class TestRunService(QObject):
     resultAdded = Signal(int, object)  # run id, one test's result
     runFinished = Signal(object)  # the run's final row
     runRefused = Signal(str)  # could not start: why, for the user
+    runWaiting = Signal(str)  # queued behind another run on its target: what it waits for
 
     def __init__(
         self,
@@ -42,6 +50,7 @@ class TestRunService(QObject):
         node: NodeService,
         connections: ConnectionsService,
         fleet: FleetService,
+        runner: JobRunner | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -50,10 +59,33 @@ class TestRunService(QObject):
         self.node = node
         self.connections = connections
         self.fleet = fleet
-        self.jobs: dict[int, TestRunJob] = {}
-        self._queues: dict[str, asyncio.Lock] = {}
+        self.runner = runner or JobRunner()
+        self.resolver = TargetResolver(
+            TargetSources(
+                profiles=lambda: connections.profiles,
+                clusters=fleet.names,
+                members=self._members,
+                active=self._active,
+            )
+        )
+        self.jobs: dict[int, RunHandle] = {}  # running, by run id
+        self.waiting: list[RunHandle] = []  # every run not yet finished, queued or running
         self._tasks: list[asyncio.Task[Any]] = []
         store.interrupt_running()
+
+    def _members(self, cluster: str) -> list[RunTarget]:
+        try:
+            members = self.fleet.members(cluster)
+        except ProfileError as exc:
+            raise TargetError(str(exc)) from None
+        return [RunTarget(m.url, m.kind, m.name, m.username, m.password) for m in members]
+
+    def _active(self) -> RunTarget | None:
+        client = self.node.client
+        if client is None:
+            return None
+        label = self.node.name or DEVNET
+        return RunTarget(client.url, client.kind, label, client.username, client.password)
 
     # -- suites -------------------------------------------------------------------------------
     def suite_choices(self) -> list[str]:
@@ -73,57 +105,32 @@ class TestRunService(QObject):
 
     # -- targets -------------------------------------------------------------------------------
     def target_names(self) -> list[str]:
-        return (
-            [ACTIVE]
-            + [p["name"] for p in self.connections.profiles]
-            + [CLUSTER + name for name in self.fleet.names()]
-        )
+        return self.resolver.names()
 
     def targets(self, name: str) -> list[RunTarget]:
         """What a target name means: one node, or every node of a cluster (one run each)."""
-        if name.startswith(CLUSTER):
-            try:
-                members = self.fleet.members(name.removeprefix(CLUSTER))
-            except ProfileError as exc:
-                raise TestRunError(str(exc)) from None
-            return [RunTarget(m.url, m.kind, m.name, m.username, m.password) for m in members]
-        return [self.target(name)]
-
-    def _cluster_member(self, name: str) -> RunTarget | None:
-        """A node of a cluster by its name (`Local producer`): re-runs of one cluster run."""
-        for cluster in self.fleet.names():
-            try:
-                members = self.fleet.members(cluster)
-            except ProfileError:
-                continue
-            for m in members:
-                if m.name == name:
-                    return RunTarget(m.url, m.kind, m.name, m.username, m.password)
-        return None
+        try:
+            return self.resolver.resolve(name)
+        except TargetError as exc:
+            raise TestRunError(str(exc)) from None
 
     def target(self, name: str) -> RunTarget:
-        """The active node (with the credentials the window uses) or a saved profile."""
-        if name == ACTIVE:
-            client = self.node.client
-            if client is None:
-                raise TestRunError("no node is connected; connect one or choose a saved one")
-            label = self.node.name or DEVNET
-            return RunTarget(client.url, client.kind, label, client.username, client.password)
-        profile = self.connections.profile(name)
-        if profile is None:
-            member = self._cluster_member(name)
-            if member is not None:
-                return member
-            raise TestRunError(f"no saved connection named “{name}”")
-        password = credentials.profile_password(profile)
-        kind = profile.get("kind") or None
-        return RunTarget(profile["url"], kind, name, profile.get("username") or None, password)
+        try:
+            return self.resolver.resolve_one(name)
+        except TargetError as exc:
+            raise TestRunError(str(exc)) from None
 
     # -- runs ----------------------------------------------------------------------------------
     def start(
-        self, suites: list[str], target_names: list[str], only: list[str] | None = None
+        self,
+        suites: list[str],
+        target_names: list[str],
+        only: list[str] | None = None,
+        *,
+        alongside: bool = False,
     ) -> bool:
-        """Queue one run per target. False (and `runRefused`) when the input is wrong."""
+        """Queue one run per target. False (and `runRefused`) when the input is wrong.
+        `alongside`: start now even where another run holds the target."""
         try:
             plans = [
                 prepare(suites, target, only=only)
@@ -136,7 +143,7 @@ class TestRunService(QObject):
             self.runRefused.emit(str(exc))
             return False
         for plan in plans:
-            spawn(self._tasks, self._run(plan), f"test-run {plan.target.label}")
+            spawn(self._tasks, self._run(plan, alongside), f"test-run {plan.target.label}")
         return True
 
     async def rerun_failed(self, run_id: int) -> bool:
@@ -150,88 +157,81 @@ class TestRunService(QObject):
             self.runRefused.emit(f"run #{run_id} has no failed tests to run again")
             return False
         name = run["target_name"]
-        if name not in self.target_names() and self._cluster_member(name) is None:
+        try:
+            self.resolver.resolve_one(name)
+        except TargetError:
             name = ACTIVE
         return self.start(run["suites"], [name], only=failed)
 
-    async def _run(self, plan: TestRunPlan) -> None:
-        queue = self._queues.setdefault(plan.target.url, asyncio.Lock())
-        async with queue:
-            await self._run_now(plan)
-
-    async def _run_now(self, plan: TestRunPlan) -> None:
+    async def _run(self, plan: TestRunPlan, alongside: bool) -> None:
         job = TestRunJob(plan, self.logs / "test-run.log")
-        base = {
-            "suites": plan.suites,
-            "target_url": plan.target.url,
-            "target_name": plan.target.label,
-        }
+        handle = self.runner.submit(job, alongside=alongside)
+        self.waiting.append(handle)
+        base = {"suites": plan.suites, "target_url": plan.target.url}
+        base["target_name"] = plan.target.label
+        run_id: int | None = None
         try:
-            info = await job.probe()
-        except TestRunError as exc:
-            row = await self.store.create({**base, "kind": plan.target.kind or ""})
-            self.runStarted.emit(row)
-            self.runFinished.emit(
-                await self.store.finish(row["id"], states.FAILED, {}, 0, str(exc))
-            )
-            return
-        row = await self.store.create(
-            {
-                **base,
-                "kind": info.kind,
-                "node_version": info.version,
-                "height_at_start": info.height,
-            }
-        )
-        run_id = row["id"]
-        job.log_path = self.logs / f"test-run-{run_id}.log"
-        self.jobs[run_id] = job
-        self.runStarted.emit(row)
-        tally = RunTally()
-        code: int | None = None
-        output = ""
-        try:
-            async for event in job.events():
-                kind = event["event"]
-                if kind == "collected":
-                    tally.collected(event["tests"])
-                    self.testsCollected.emit(run_id, event["tests"])
-                elif kind == "test":
-                    tally.add(event)
-                    await self.store.add_result(run_id, event)
-                    self.resultAdded.emit(run_id, event)
-                elif kind == "exited":
-                    code, output = event["code"], event["output"]
+            async for event in handle.events():
+                if isinstance(event, Refused):
+                    row = await self.store.create({**base, "node_kind": plan.target.kind or ""})
+                    self.runStarted.emit(row)
+                    await self._finish(row["id"], RunStatus.FAILED, job.tally, event.message)
+                elif isinstance(event, Waiting):
+                    self.runWaiting.emit(f"{plan.target.label}: waiting for the {event.holder}")
+                elif isinstance(event, Started):
+                    info = job.info
+                    assert info is not None
+                    row = await self.store.create(
+                        {
+                            **base,
+                            "node_kind": info.kind,
+                            "node_version": info.version,
+                            "height_at_start": info.height,
+                        }
+                    )
+                    run_id = row["id"]
+                    job.log_path = self.logs / f"test-run-{run_id}.log"
+                    self.jobs[run_id] = handle
+                    self.runStarted.emit(row)
+                elif isinstance(event, TestsCollected) and run_id is not None:
+                    self.testsCollected.emit(run_id, event.nodeids)
+                elif isinstance(event, TestFinished) and run_id is not None:
+                    await self.store.add_result(run_id, event.result)
+                    self.resultAdded.emit(run_id, event.result)
+                elif isinstance(event, Finished) and run_id is not None:
+                    await self._finish(run_id, event.status, job.tally, event.message)
+                elif isinstance(event, Finished):  # left the queue before it started
+                    self.runWaiting.emit(f"{plan.target.label}: {event.message}")
         except asyncio.CancelledError:
-            await asyncio.shield(self._finish(run_id, states.CANCELLED, tally, "app closing"))
+            if run_id is not None:
+                await asyncio.shield(
+                    self._finish(run_id, RunStatus.CANCELLED, job.tally, "app closing")
+                )
             raise
         except Exception as exc:  # the run ends FAILED with why; nothing else goes down
-            log.exception("test run %d failed", run_id)
-            await self._finish(run_id, states.FAILED, tally, f"the run broke: {exc}")
-            return
+            log.exception("test run %s failed", run_id)
+            if run_id is not None:
+                await self._finish(run_id, RunStatus.FAILED, job.tally, f"the run broke: {exc}")
         finally:
-            self.jobs.pop(run_id, None)
-        if job.cancelled:
-            await self._finish(run_id, states.CANCELLED, tally, "cancelled")
-        elif tally.all_passed and code == 0:
-            await self._finish(run_id, states.SUCCEEDED, tally)
-        else:
-            message = "" if tally.done else (output.strip().splitlines() or ["no tests ran"])[-1]
-            await self._finish(run_id, states.FAILED, tally, message)
+            self.waiting.remove(handle)
+            if run_id is not None:
+                self.jobs.pop(run_id, None)
 
-    async def _finish(self, run_id: int, status: str, tally: RunTally, message: str = "") -> None:
+    async def _finish(
+        self, run_id: int, status: RunStatus, tally: RunTally, message: str = ""
+    ) -> None:
         row = await self.store.finish(run_id, status, tally.counts, tally.total, message)
         self.runFinished.emit(row)
 
     async def cancel(self, run_id: int | None = None) -> None:
-        """Cancel one run, or every running one."""
+        """Cancel one run, or every run, queued or running."""
         if run_id is None:
-            jobs = list(self.jobs.values())
+            handles = list(self.waiting)
         elif run_id in self.jobs:
-            jobs = [self.jobs[run_id]]
+            handles = [self.jobs[run_id]]
         else:
             return
-        await asyncio.gather(*(job.cancel() for job in jobs))
+        await asyncio.gather(*(handle.cancel() for handle in handles))
 
     async def stop(self) -> None:
         """On quit: cancel runs (their rows end CANCELLED), then the tasks."""

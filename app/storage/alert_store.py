@@ -14,29 +14,6 @@ HISTORY_KEEP = 5000  # newest alerts kept; older ones are dropped as new ones co
 class AlertStore:
     def __init__(self, app_db: AppDb) -> None:
         self.app_db = app_db
-        app_db.run(self._create)
-
-    def _create(self) -> None:
-        db = self.app_db.db
-        db["alert_rules"].create(
-            {"key": str, "threshold": float, "duration_s": float, "enabled": int},
-            pk="key",
-            if_not_exists=True,
-        )
-        db["alerts"].create(
-            {
-                "id": int,
-                "rule": str,
-                "title": str,
-                "node": str,
-                "message": str,
-                "started": float,
-                "resolved": float,
-            },
-            pk="id",
-            if_not_exists=True,
-        )
-        db["alerts"].create_index(["started"], if_not_exists=True)
 
     def rules_sync(self) -> list[Rule]:
         """The defaults, with the user's settings where saved."""

@@ -1,5 +1,6 @@
-"""The app's SQLite file: connection profiles and settings. One dedicated thread owns the
-connection, so callers on the event loop `await db.call(...)` and never block the window."""
+"""The app's SQLite file: profiles, settings, clusters, alerts and runs (its shape and versions
+are in `app_schema.py`). One dedicated thread owns the connection, so callers on the event loop
+`await db.call(...)` and never block the window."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 import sqlite_utils
 
+from app.storage.app_schema import STEPS
 from app.storage.db_thread import DbThread
+from app.storage.migrations import migrate
 
 
 class AppDb(DbThread):
@@ -22,12 +25,7 @@ class AppDb(DbThread):
     def _open(self) -> None:
         self._db = sqlite_utils.Database(self.path)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db["profiles"].create(
-            {"name": str, "url": str, "username": str, "kind": str},
-            pk="name",
-            if_not_exists=True,
-        )
-        self._db["settings"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        migrate(self._db.conn, STEPS, f"the app database {self.path}")
 
     @property
     def db(self) -> sqlite_utils.Database:

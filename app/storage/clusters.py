@@ -18,14 +18,6 @@ LOCAL = "local"
 class ClusterStore:
     def __init__(self, app_db: AppDb) -> None:
         self.app_db = app_db
-        app_db.run(self._create)
-
-    def _create(self) -> None:
-        self.app_db.db["clusters"].create(
-            {"name": str, "kind": str, "urls": str, "username": str, "followers": int},
-            pk="name",
-            if_not_exists=True,
-        )
 
     def all_sync(self) -> list[dict[str, Any]]:
         return self.app_db.run(self._all)

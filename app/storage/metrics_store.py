@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.health.series import METRICS, Row
 from app.storage.db_thread import DbThread
+from app.storage.migrations import Step, migrate
 
 SECONDS = 0
 MINUTES = 1
@@ -30,6 +31,33 @@ def _unpacked(value: int | None) -> float | None:
     return None if value is None else value / SCALE
 
 
+def _v1_before_versions(conn: sqlite3.Connection) -> None:
+    """The shape of every release before versions: IF NOT EXISTS keeps such a file as it is."""
+    conn.execute("create table if not exists nodes (id integer primary key, name text unique)")
+    columns = ", ".join(f"{m} integer" for m in V1_METRICS)
+    conn.execute(
+        f"create table if not exists samples (tier integer, node integer, t integer, "
+        f"{columns}, primary key (tier, node, t)) without rowid"
+    )
+
+
+STEPS: tuple[Step, ...] = (_v1_before_versions,)
+V1_METRICS = (
+    "cpu_pct", "mem_mb", "mem_pct", "latency_p50", "latency_p95", "block_time", "tx_per_s",
+    "mempool", "peers", "height", "behind", "error_pct", "up",
+)  # fmt: skip
+
+
+def _add_new_metrics(conn: sqlite3.Connection) -> None:
+    """A metric appended to METRICS gets its column in an existing file (empty for the past),
+    so a new metric never needs a hand-written step."""
+    have = {row[1] for row in conn.execute("pragma table_info(samples)")}
+    for metric in METRICS:
+        if metric not in have:
+            conn.execute(f"alter table samples add column {metric} integer")
+    conn.commit()
+
+
 class MetricsStore(DbThread):
     def __init__(self, path: Path) -> None:
         super().__init__("metrics-db")
@@ -42,12 +70,8 @@ class MetricsStore(DbThread):
         conn = sqlite3.connect(self.path, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # history: losing the last second is fine
-        conn.execute("create table if not exists nodes (id integer primary key, name text unique)")
-        columns = ", ".join(f"{m} integer" for m in METRICS)
-        conn.execute(
-            f"create table if not exists samples (tier integer, node integer, t integer, "
-            f"{columns}, primary key (tier, node, t)) without rowid"
-        )
+        migrate(conn, STEPS, f"the health history {self.path}")
+        _add_new_metrics(conn)
         conn.commit()
         self._conn = conn
         self._ids = {name: i for i, name in conn.execute("select id, name from nodes")}
@@ -78,7 +102,10 @@ class MetricsStore(DbThread):
             (tier, self._node_id(node), t, *(_packed(row.get(m)) for m in METRICS))
             for node, t, row in rows
         ]
-        self.conn.executemany(f"insert or replace into samples values ({marks})", values)
+        columns = ", ".join(("tier", "node", "t", *METRICS))
+        self.conn.executemany(
+            f"insert or replace into samples ({columns}) values ({marks})", values
+        )
         self.conn.commit()
 
     def read_sync(self, tier: int, node: str, since: int) -> list[tuple[int, Row]]:

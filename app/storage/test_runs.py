@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from app.jobs.status import RunStatus
 from app.storage.app_db import AppDb
+from app.storage.runs import RunStore, run_row
 
-# Job states (DESIGN.md): RUNNING rows found at start-up were cut short by a crash or kill.
-RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED = (
-    "RUNNING",
-    "SUCCEEDED",
-    "FAILED",
-    "CANCELLED",
-    "INTERRUPTED",
-)
 COUNT_COLUMNS = {
     "passed": "passed",
     "failed": "failed",
@@ -23,94 +16,57 @@ COUNT_COLUMNS = {
     "skipped": "skipped",
     "n/a": "na",
 }
-
-
-def _create(db: Any) -> None:
-    db["test_runs"].create(
-        {
-            "id": int,
-            "suites": str,
-            "target_url": str,
-            "target_name": str,
-            "kind": str,
-            "node_version": str,
-            "height_at_start": int,
-            "status": str,
-            "started": float,
-            "finished": float,
-            "total": int,
-            "passed": int,
-            "failed": int,
-            "errors": int,
-            "skipped": int,
-            "na": int,
-            "message": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    db["test_results"].create(
-        {
-            "run_id": int,
-            "nodeid": str,
-            "outcome": str,
-            "duration": float,
-            "message": str,
-            "longrepr": str,
-            "output": str,
-        },
-        pk=("run_id", "nodeid"),
-        foreign_keys=[("run_id", "test_runs", "id")],
-        if_not_exists=True,
-    )
-    db["test_runs"].create_index(["started"], if_not_exists=True)
+KIND = "test"
+_SELECT = (
+    "select runs.*, d.suites, d.node_kind, d.node_version, d.height_at_start, d.total, "
+    "d.passed, d.failed, d.errors, d.skipped, d.na "
+    "from runs join test_run_details d on d.run_id = runs.id"
+)
 
 
 def _run_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "suites": json.loads(row["suites"])}
+    return {**run_row(row), "suites": json.loads(row["suites"])}
 
 
 class TestRunStore:
+    """A test run is a row of `runs` (kind `test`) and one of `test_run_details`; rows read
+    from here have both, as one dict."""
+
     __test__ = False
 
     def __init__(self, db: AppDb) -> None:
         self.app_db = db
-        db.run(lambda: _create(db.db))
+        self.runs_table = RunStore(db)
 
     def interrupt_running(self) -> int:
-        """At start-up: runs left RUNNING by a crash become INTERRUPTED. Returns how many."""
+        return self.runs_table.interrupt_running()
 
-        def mark() -> int:
-            cursor = self.app_db.db.execute(
-                "update test_runs set status = ?, finished = coalesce(finished, started), "
-                "message = 'the app stopped during the run' where status = ?",
-                [INTERRUPTED, RUNNING],
-            )
-            self.app_db.db.conn.commit()
-            return cursor.rowcount
-
-        return self.app_db.run(mark)
+    def _read(self, run_id: int) -> dict[str, Any]:
+        rows = list(self.app_db.db.query(_SELECT + " where runs.id = ?", [run_id]))
+        return _run_row(rows[0])
 
     async def create(self, run: dict[str, Any]) -> dict[str, Any]:
-        row = {
+        detail = {
             "suites": json.dumps(run["suites"]),
-            "target_url": run["target_url"],
-            "target_name": run.get("target_name", ""),
-            "kind": run.get("kind", ""),
+            "node_kind": run.get("node_kind", ""),
             "node_version": run.get("node_version", ""),
             "height_at_start": run.get("height_at_start", 0),
-            "status": RUNNING,
-            "started": time.time(),
-            "finished": None,
             "total": 0,
-            "message": "",
             **dict.fromkeys(COUNT_COLUMNS.values(), 0),
         }
 
         def insert() -> dict[str, Any]:
-            table = self.app_db.db["test_runs"]
-            table.insert(row)
-            return _run_row(table.get(table.last_pk))
+            with self.app_db.db.conn:
+                run_id = self.runs_table.insert_sync(
+                    KIND, run["target_url"], run.get("target_name", "")
+                )
+                columns = ", ".join(["run_id", *detail])
+                marks = ", ".join("?" * (len(detail) + 1))
+                self.app_db.db.conn.execute(
+                    f"insert into test_run_details ({columns}) values ({marks})",
+                    [run_id, *detail.values()],
+                )
+            return self._read(run_id)
 
         return await self.app_db.call(insert)
 
@@ -127,15 +83,26 @@ class TestRunStore:
         )
 
     async def finish(
-        self, run_id: int, status: str, counts: dict[str, int], total: int, message: str = ""
+        self,
+        run_id: int,
+        status: RunStatus,
+        counts: dict[str, int],
+        total: int,
+        message: str = "",
     ) -> dict[str, Any]:
         changes = {COUNT_COLUMNS[k]: v for k, v in counts.items()}
-        changes.update(status=status, finished=time.time(), total=total, message=message)
+        changes["total"] = total
+        summary = {"total": total, **{k: v for k, v in counts.items() if v}}
 
         def update() -> dict[str, Any]:
-            table = self.app_db.db["test_runs"]
-            table.update(run_id, changes)
-            return _run_row(table.get(run_id))
+            with self.app_db.db.conn:
+                assignments = ", ".join(f"{column} = ?" for column in changes)
+                self.app_db.db.conn.execute(
+                    f"update test_run_details set {assignments} where run_id = ?",
+                    [*changes.values(), run_id],
+                )
+                self.runs_table.finish_sync(run_id, status, message, summary)
+            return self._read(run_id)
 
         return await self.app_db.call(update)
 
@@ -143,13 +110,13 @@ class TestRunStore:
         """Newest first."""
 
         def read() -> list[dict[str, Any]]:
-            rows = self.app_db.db["test_runs"].rows_where(order_by="id desc", limit=limit)
+            rows = self.app_db.db.query(_SELECT + " order by runs.id desc limit ?", [limit])
             return [_run_row(r) for r in rows]
 
         return await self.app_db.call(read)
 
     async def run(self, run_id: int) -> dict[str, Any]:
-        return await self.app_db.call(lambda: _run_row(self.app_db.db["test_runs"].get(run_id)))
+        return await self.app_db.call(lambda: self._read(run_id))
 
     async def results(self, run_id: int) -> list[dict[str, Any]]:
         def read() -> list[dict[str, Any]]:

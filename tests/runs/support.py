@@ -6,7 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.jobs.test_run import RunTarget, TestRunJob, prepare
+from app.jobs.test_run import TestRunJob, prepare
+from app.targets import RunTarget
 from tests.helpers.node_process import OPERATOR, NodeProcess
 
 

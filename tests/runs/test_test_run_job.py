@@ -10,7 +10,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.jobs.test_run import RunTarget, TestRunError, TestRunJob, prepare
+from app.jobs.test_run import TestRunError, TestRunJob, prepare
+from app.targets import RunTarget
 from tests.helpers.anvil import anvil, anvil_missing
 from tests.helpers.node_process import NodeProcess
 from tests.runs.support import results_of, run_to_end, target_of, write_suite
