@@ -9,12 +9,12 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from app.cli.targets import TargetError, resolve_target
+from app.clients.block_stream import Block, BlockStream, StateChanged
 from app.clients.errors import NodeError
 from app.clients.ethereum import EthereumClient
 from app.clients.native import NativeClient
@@ -103,37 +103,21 @@ def run_watch(argv: list[str], out: TextIO = sys.stdout) -> int:
         return _fail("watch", str(exc))
 
 
-async def _native_blocks(client: NativeClient) -> AsyncIterator[dict[str, Any]]:
-    """New blocks in order; a lagged or re-opened feed is back-filled over REST."""
-    last: int | None = None
-    while True:
-        async for message in client.subscribe(("blocks",)):
-            if message.get("type") == "subscribed" and last is None:
-                last = (await client.status())["blockHeight"]
-            elif message.get("type") == "new_block":
-                height = message["block"]["height"]
-                if last is not None and height > last + 1:
-                    for block in await client.block_range(last + 1, height - 1):
-                        yield block
-                if last is None or height > last:
-                    last = height
-                    yield message["block"]
-            elif message.get("type") == "lagged" and last is not None:
-                top = (await client.status())["blockHeight"]
-                if top > last:
-                    for block in await client.block_range(last + 1, min(top, last + 500)):
-                        yield block
-                        last = block["height"]
-
-
 async def _watch(args: argparse.Namespace, out: TextIO) -> int:
     client = await _client(args.target, args.kind, args.data_dir)
-    blocks = client.new_heads() if isinstance(client, EthereumClient) else _native_blocks(client)
+    blocks = BlockStream(client)
 
     async def follow() -> None:
         seen = 0
-        async for block in blocks:
-            _print_block(block, args.json, out)
+        said = ""
+        async for item in blocks:
+            if isinstance(item, StateChanged) and item.state != said:
+                if item.state == "lost" or said == "lost":  # a drop, and the way back
+                    print(f"chaindeck watch: {item.state}: {item.detail}", file=sys.stderr)
+                said = item.state
+            if not isinstance(item, Block):
+                continue
+            _print_block(item.block, args.json, out)
             seen += 1
             if args.count is not None and seen >= args.count:
                 return
@@ -151,7 +135,6 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
             tasks[0].result()  # a NodeError from the feed reaches run_watch
     finally:
         await cancel_all(tasks)
-        await blocks.aclose()  # type: ignore[attr-defined]
         await client.close()
     return 0
 

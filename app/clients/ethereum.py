@@ -345,9 +345,6 @@ class EthereumClient:
         async for summary in self._polled():
             yield summary
 
-    def block_feed(self) -> AsyncIterator[dict[str, Any]]:
-        return self.new_heads()
-
     async def _subscribed(self) -> AsyncIterator[dict[str, Any]]:
         ws_url = "ws" + self.url[len("http") :]
         try:

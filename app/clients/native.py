@@ -202,9 +202,3 @@ class NativeClient:
             reason = str(exc) or type(exc).__name__
             raise NodeError(f"live feed from {self.url} closed: {reason}") from exc
         raise NodeError(f"live feed from {self.url} closed")
-
-    async def block_feed(self) -> AsyncIterator[Json]:
-        """Block summaries as the node announces them, until the feed closes (NodeError)."""
-        async for message in self.subscribe(("blocks",)):
-            if message.get("type") == "new_block":
-                yield message["block"]

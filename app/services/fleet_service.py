@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from app import credentials
+from app.clients.block_stream import Block, BlockStream
 from app.clients.errors import NodeError
 from app.clients.kinds import NodeClient as Client
 from app.clients.kinds import client_for
@@ -343,16 +344,11 @@ class _MemberPoller:
         """When each block reached this node, to the millisecond: the propagation column
         compares these across nodes (a 1 s poll alone would only say 'within a second')."""
         state = self.state
-        while True:
-            try:
-                async for block in client.block_feed():
-                    height = int(block["height"])
-                    if height not in state.first_seen:
-                        state.first_seen[height] = time.monotonic()
-                        state.tx_seen += int(block.get("txCount", 0))
-            except NodeError as exc:  # down or restarting: the poll marks it; retry the feed
-                log.debug("feed from %s closed: %s", state.name, exc)
-            await asyncio.sleep(2.0)
+        # Down or restarting: the poll marks it, the stream reconnects and back-fills.
+        async for item in BlockStream(client, retry_delays=(2.0,)):
+            if isinstance(item, Block) and item.height not in state.first_seen:
+                state.first_seen[item.height] = time.monotonic()
+                state.tx_seen += int(item.block.get("txCount", 0))
 
     def _mark_silent(self, exc: Exception) -> None:
         state = self.state
