@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.services.dashboard_service import DashboardService
-from widgets.live_plot import LivePlot
+from widgets.time_series_plot import TimeSeriesPlot
 
 REDRAW_MS = 250
 
@@ -50,13 +50,13 @@ class DashboardPanel(QWidget):
             self.values[key] = value
             figures.addWidget(card, 0, column)
         self.plots = [
-            LivePlot("Transactions per second", "tx/s", dashboard.tx_rate),
-            LivePlot("Block time", "s", dashboard.block_times, "height"),
-            LivePlot("Node CPU (embedded devnet)", "%", dashboard.cpu),
-            LivePlot("Node memory (embedded devnet)", "MiB", dashboard.memory),
+            (TimeSeriesPlot("Transactions per second", "tx/s", x_label="s"), dashboard.tx_rate),
+            (TimeSeriesPlot("Block time", "s", x_label="height"), dashboard.block_times),
+            (TimeSeriesPlot("Node CPU (embedded devnet)", "%", x_label="s"), dashboard.cpu),
+            (TimeSeriesPlot("Node memory (embedded devnet)", "MiB", x_label="s"), dashboard.memory),
         ]
         graphs = QGridLayout()
-        for i, plot in enumerate(self.plots):
+        for i, (plot, _ring) in enumerate(self.plots):
             graphs.addWidget(plot, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.addLayout(figures)
@@ -73,12 +73,12 @@ class DashboardPanel(QWidget):
 
     def redraw(self) -> None:
         if self.isVisible():
-            for plot in self.plots:
-                plot.redraw()
+            for plot, ring in self.plots:
+                plot.show_ring(ring)
 
     def stop(self) -> None:
         self._timer.stop()
 
     def set_dark(self, dark: bool) -> None:
-        for plot in self.plots:
-            plot.setBackground("#17181a" if dark else "w")
+        for plot, _ring in self.plots:
+            plot.set_dark(dark)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -28,6 +27,7 @@ from qasync import asyncSlot
 
 from app.health.series import HOST, METRICS, RING_S
 from app.services.health_service import HealthService
+from widgets.time_series_plot import TimeSeriesPlot
 
 RANGES = (("5 min", 300), ("1 h", 3600), ("24 h", 86400), ("7 d", 7 * 86400))
 # Title, unit, the metrics drawn (two curves on the latency graph).
@@ -41,45 +41,20 @@ GRAPHS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Peers", "", ("peers",)),
     ("Behind the best", "blocks", ("behind",)),
 )
-PENS = ("#3d7bd9", "#d9822b")
 LONG_REFRESH_S = 60  # the one-minute history changes once a minute
 
 
-class HealthGraph(pg.PlotWidget):
+class HealthGraph(TimeSeriesPlot):
     def __init__(self, title: str, unit: str, metrics: tuple[str, ...]) -> None:
-        super().__init__(axisItems={"bottom": pg.DateAxisItem()})
+        super().__init__(title, unit, metrics, dates=True, pan_in_time=True, cursor=True)
         self.metrics = metrics
         self.columns = [METRICS.index(m) for m in metrics]
-        self.setTitle(title)
-        self.setLabel("left", unit)
-        self.getAxis("left").enableAutoSIPrefix(False)
-        self.showGrid(x=True, y=True, alpha=0.2)
-        self.setMouseEnabled(x=True, y=False)  # zoom and pan in time; heights fit themselves
-        self.setMenuEnabled(False)
-        self.setMinimumHeight(140)
-        self.setBackground("w")
-        self.curves = []
-        for i, metric in enumerate(metrics):
-            curve = self.plot(pen=pg.mkPen(PENS[i % len(PENS)], width=1), name=metric)
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
-            self.curves.append(curve)
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888888", style=Qt.PenStyle.DotLine))
-        self.cursor.hide()
-        self.addItem(self.cursor, ignoreBounds=True)
 
     def show_data(self, t: np.ndarray, values: np.ndarray) -> bool:
-        """Draw; False when this node has no figure for this graph (it is then hidden)."""
-        has_any = False
-        for curve, column in zip(self.curves, self.columns, strict=True):
-            y = values[:, column] if len(values) else np.zeros(0)
-            finite = np.isfinite(y)
-            has_any = has_any or bool(finite.any())
-            curve.setData(t[finite], y[finite], connect="finite")
-        if has_any:
-            top = np.nanmax(values[:, self.columns]) if len(values) else 0.0
-            self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)
-        return has_any
+        """Draw; False when this node has no figure for this graph (it is then hidden). An
+        unknown value (the node down, a metric it lacks) is a gap, not a line across it."""
+        columns = values[:, self.columns] if len(values) else np.zeros((0, len(self.columns)))
+        return self.show_series(t, *columns.T)
 
 
 class HealthPanel(QWidget):
@@ -151,7 +126,7 @@ class HealthPanel(QWidget):
 
     def set_dark(self, dark: bool) -> None:
         for graph in self.graphs:
-            graph.setBackground("#17181a" if dark else "w")
+            graph.set_dark(dark)
 
     # -- choosing -----------------------------------------------------------------------------
     def selected(self) -> str:

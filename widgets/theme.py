@@ -53,3 +53,23 @@ def apply_theme(app: QApplication, choice: str) -> str:
         foreground="#c8c8c8" if dark else "#333333",
     )
     return "dark" if dark else "light"
+
+
+# Colours that mean something, in one place: plots, run statuses and test outcomes.
+SERIES_PENS = ("#3d7bd9", "#d9822b")
+PLOT_BACKGROUND = {True: "#17181a", False: "w"}  # dark → background
+STATUS_COLOURS = {
+    "passed": "#2e7d32",
+    "failed": "#c62828",
+    "error": "#ad1457",
+    "skipped": "#8a8a8a",
+    "n/a": "#8a8a8a",
+    "queued": "#8a8a8a",
+    "QUEUED": "#8a8a8a",
+    "SUCCEEDED": "#2e7d32",
+    "FAILED": "#c62828",
+    "CANCELLED": "#b26a00",
+    "INTERRUPTED": "#b26a00",
+    "RUNNING": "#3d7bd9",
+}
+NEUTRAL = "#8a8a8a"

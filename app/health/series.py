@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.ring_buffer import Ring
+
 # Column order is the storage order (app/storage/metrics_store.py); append only.
 METRICS: tuple[str, ...] = (
     "cpu_pct",
@@ -53,36 +55,28 @@ class NodeHistory:
 
     def __init__(self, capacity: int = RING_S) -> None:
         self.capacity = capacity
-        self._t = np.zeros(capacity)
-        self._v = np.full((capacity, len(METRICS)), np.nan)
-        self._next = 0
-        self._size = 0
-        self.version = 0
+        self._ring = Ring(capacity, len(METRICS), fill=np.nan)
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._ring)
+
+    @property
+    def version(self) -> int:
+        return self._ring.version
 
     def append(self, t: float, row: Row) -> None:
-        self._t[self._next] = t
-        self._v[self._next] = [np.nan if row.get(m) is None else row[m] for m in METRICS]
-        self._next = (self._next + 1) % self.capacity
-        self._size = min(self._size + 1, self.capacity)
-        self.version += 1
+        self._ring.push(t, [np.nan if row.get(m) is None else row[m] for m in METRICS])
 
     def window(self, since: float) -> tuple[np.ndarray, np.ndarray]:
         """Times and a (n, len(METRICS)) array of every sample at or after `since`, oldest first."""
-        if self._size < self.capacity:
-            t, v = self._t[: self._size], self._v[: self._size]
-        else:
-            order = np.r_[self._next : self.capacity, 0 : self._next]
-            t, v = self._t[order], self._v[order]
+        t, v = self._ring.ordered()
         keep = t >= since
-        return t[keep].copy(), v[keep].copy()
+        return t[keep], v[keep]
 
     def latest(self) -> Row:
-        if not self._size:
+        row = self._ring.newest()
+        if row is None:
             return {}
-        row = self._v[(self._next - 1) % self.capacity]
         return {m: (None if np.isnan(x) else float(x)) for m, x in zip(METRICS, row, strict=True)}
 
 

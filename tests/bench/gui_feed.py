@@ -147,7 +147,7 @@ def feed(seconds: float, as_devnet: bool = False) -> dict[str, float]:
         assert load.stdout is not None
         await load.stdout.readline()  # "ready": signing done, load starts now
         repaints_before = comp.window.explorer_panel.repaints
-        draws_before = sum(p.draws for p in comp.window.dashboard_panel.plots)
+        draws_before = sum(p.draws for p, _ring in comp.window.dashboard_panel.plots)
         heartbeat.start()
         cpu_before = me.cpu_times()
         began = time.perf_counter()
@@ -166,7 +166,7 @@ def feed(seconds: float, as_devnet: bool = False) -> dict[str, float]:
         await asyncio.sleep(0.5)
         produced_blocks = head - start_height
         repaints = comp.window.explorer_panel.repaints - repaints_before
-        draws = sum(p.draws for p in comp.window.dashboard_panel.plots) - draws_before
+        draws = sum(p.draws for p, _ring in comp.window.dashboard_panel.plots) - draws_before
         result.update(
             seconds=elapsed,
             blocks_produced=produced_blocks,

@@ -1,0 +1,49 @@
+"""The one live plot: an unknown value is a gap (an outage is not drawn as a line across it), a
+graph with no figure says so, and a ring is drawn only when it changed."""
+
+from __future__ import annotations
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from app.health.series import METRICS
+from app.ring_buffer import RingBuffer
+from widgets.health_panel import HealthGraph
+from widgets.time_series_plot import TimeSeriesPlot
+
+
+def test_an_outage_is_a_gap_not_a_line(qtbot: QtBot) -> None:
+    graph = HealthGraph("Latency", "ms", ("latency_p50", "latency_p95"))
+    qtbot.addWidget(graph)
+    t = np.arange(100.0, 110.0)
+    values = np.full((10, len(METRICS)), np.nan)
+    p50 = METRICS.index("latency_p50")
+    values[:, p50] = [6, 6, 7, 6, np.nan, np.nan, np.nan, 14, 6, 6]  # down for 3 s
+    assert graph.show_data(t, values)
+    x, y = graph.curves[0].getData()
+    assert len(x) == 10 and np.isnan(y[4:7]).all()  # kept, so connect="finite" breaks there
+    assert graph.curves[0].opts["connect"] == "finite"
+    assert graph.viewRange()[1][1] >= 14  # the scale fits the known figures
+    p95_x, _ = graph.curves[1].getData()
+    assert p95_x is None or len(p95_x) == 10
+
+
+def test_a_graph_with_no_figure_says_so(qtbot: QtBot) -> None:
+    graph = HealthGraph("Peers", "", ("peers",))
+    qtbot.addWidget(graph)
+    values = np.full((5, len(METRICS)), np.nan)
+    assert not graph.show_data(np.arange(5.0), values)
+    assert not graph.show_data(np.zeros(0), np.zeros((0, len(METRICS))))
+
+
+def test_a_ring_is_drawn_once_per_change(qtbot: QtBot) -> None:
+    ring = RingBuffer(4)
+    plot = TimeSeriesPlot("Transactions per second", "tx/s", x_label="s")
+    qtbot.addWidget(plot)
+    for i in range(6):
+        ring.append(float(i), float(i * 10))
+    assert plot.show_ring(ring) and not plot.show_ring(ring)
+    x, y = plot.curves[0].getData()
+    assert x.tolist() == [2.0, 3.0, 4.0, 5.0] and y.tolist() == [20.0, 30.0, 40.0, 50.0]
+    ring.append(6.0, 5.0)
+    assert plot.show_ring(ring) and plot.draws == 2

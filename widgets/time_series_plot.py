@@ -1,0 +1,85 @@
+"""The one plot every live figure uses (the dashboard, the health graphs, pass rate by run, and
+the load and deploy panels to come): items created once and fed with `setData`, clipped and
+peak-downsampled, 1 px pens, colours from the theme, and a gap where a value is unknown (NaN)
+instead of a line drawn across an outage (DESIGN.md, convention 8)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from app.ring_buffer import RingBuffer
+from widgets.theme import PLOT_BACKGROUND, SERIES_PENS
+
+
+class TimeSeriesPlot(pg.PlotWidget):
+    def __init__(
+        self,
+        title: str,
+        unit: str,
+        series: tuple[str, ...] = ("value",),
+        *,
+        x_label: str = "",
+        dates: bool = False,
+        points: bool = False,
+        y_range: tuple[float, float] | None = None,
+        pan_in_time: bool = False,
+        cursor: bool = False,
+    ) -> None:
+        super().__init__(axisItems={"bottom": pg.DateAxisItem()} if dates else None)
+        self.setTitle(title)
+        self.setLabel("left", unit)
+        if x_label:
+            self.setLabel("bottom", x_label)
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).enableAutoSIPrefix(False)
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=pan_in_time, y=False)  # heights fit themselves
+        self.setMinimumHeight(140)
+        self.y_range = y_range
+        self.curves: list[pg.PlotDataItem] = []
+        for i, name in enumerate(series):
+            pen = pg.mkPen(SERIES_PENS[i % len(SERIES_PENS)], width=1)
+            extra = {"symbol": "o", "symbolSize": 5} if points else {}
+            curve = self.plot(pen=pen, name=name, **extra)
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            self.curves.append(curve)
+        if y_range is not None:
+            self.setYRange(*y_range, padding=0.05)
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888888", style=Qt.PenStyle.DotLine))
+        self.cursor.hide()
+        if cursor:
+            self.addItem(self.cursor, ignoreBounds=True)
+        self._ring_version = -1
+        self.draws = 0
+        self.set_dark(False)
+
+    def set_dark(self, dark: bool) -> None:
+        self.setBackground(PLOT_BACKGROUND[dark])
+
+    def show_series(self, x: np.ndarray, *ys: np.ndarray) -> bool:
+        """Draw one array per series (NaN: unknown, drawn as a gap); False when every value is
+        unknown, so a caller may hide the plot."""
+        has_any = False
+        top = 0.0
+        for curve, y in zip(self.curves, ys, strict=True):
+            finite = np.isfinite(y)
+            if finite.any():
+                has_any = True
+                top = max(top, float(y[finite].max()))
+            curve.setData(x, y, connect="finite")
+        if self.y_range is None and has_any:
+            self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)  # figures read from 0
+        self.draws += 1
+        return has_any
+
+    def show_ring(self, ring: RingBuffer) -> bool:
+        """Draw `ring` if it changed since the last draw."""
+        if ring.version == self._ring_version:
+            return False
+        self._ring_version = ring.version
+        self.show_series(*ring.arrays())
+        return True
