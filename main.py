@@ -1,4 +1,4 @@
-"""ChainDeck's composition root: `python main.py` is `chaindeck gui`.
+"""ChainDeck's composition root: `python main.py` is `chaindeck gui` (shared/spec/cli.md).
 
 Builds the QApplication, the services and the window; runs the qasync loop; starts services
 inside the running loop; on quit stops them in order (subscriptions, then the embedded node),
@@ -230,25 +230,28 @@ def run_gui(options: Options) -> int:
     return 0
 
 
-def entry(argv: list[str] | None = None) -> int:
-    """`python main.py [gui options]` and the bundle's executable: the window by default, and
-    any other `chaindeck` command (`node`, `--version`, ...) when one is named."""
-    multiprocessing.freeze_support()  # the bundle's node spawns verifier processes through us
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "pytest":  # test runs of the bundle (app/resources.pytest_command)
-        import pytest
-
-        return int(pytest.main(argv[1:]))
-    if argv and argv[0] == "gui":
-        argv = argv[1:]
-    elif argv and (argv[0] in CLI_COMMANDS or argv[0] in ("--version", "-h", "--help")):
-        from app.cli.main import main as cli_main
-
-        return cli_main(argv)
+def gui_command(argv: list[str]) -> int:
+    """`chaindeck gui [options]` (app/cli/commands.py names it)."""
     return run_gui(parse_gui_args(argv))
 
 
-CLI_COMMANDS = ("node", "status", "watch", "test", "load", "deploy", "pipeline")
+def entry(argv: list[str] | None = None) -> int:
+    """`python main.py [gui options]` and the bundle's executable: the same one entry point as
+    `chaindeck`, so no arguments do the same from source and from the bundle."""
+    multiprocessing.freeze_support()  # the bundle's node spawns verifier processes through us
+    from app.cli.main import main as cli_main
+
+    argv = sys.argv[1:] if argv is None else argv
+    if getattr(sys, "frozen", False):
+        return cli_main(argv)
+    return cli_main(argv if argv and argv[0] in _commands() else ["gui", *argv])
+
+
+def _commands() -> set[str]:
+    from app.cli.commands import BY_NAME
+
+    return {*BY_NAME, "-h", "--help", "--version"}
+
 
 if __name__ == "__main__":
     sys.exit(entry())

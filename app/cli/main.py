@@ -1,44 +1,42 @@
-"""`chaindeck`: one entry point, one subcommand a job. Commands arrive with their features."""
+"""`chaindeck`: the one entry point, from source (`chaindeck`, `python -m app`, `python main.py`)
+and from the bundle alike. A command runs the function the registry (commands.py) names; no
+command opens the window where there is a display, and prints the commands where there is not;
+gui options alone (`chaindeck --profile lab`) open the window with them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from app.cli.commands import BY_NAME, COMMANDS, has_display
 from backend import __version__
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(
-        prog="chaindeck", description="ChainDeck: a control room for blockchain nodes."
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="chaindeck",
+        description="ChainDeck: a control room for blockchain nodes. "
+        "With no command it opens the window.",
+        epilog="Each command has its own --help.",
     )
-    parser.add_argument("--version", action="version", version=f"chaindeck {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("gui", help="the desktop app (chaindeck gui --help)", add_help=False)
-    commands.add_parser("node", help="run a node in the foreground", add_help=False)
-    commands.add_parser("test", help="run a test suite against a node", add_help=False)
-    commands.add_parser("status", help="one status snapshot of a node", add_help=False)
-    commands.add_parser("watch", help="follow new blocks live", add_help=False)
-    if argv and argv[0] == "gui":
-        from app.cli.gui_command import run_gui
+    p.add_argument("--version", action="version", version=f"chaindeck {__version__}")
+    commands = p.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        if command.listed:
+            commands.add_parser(command.name, help=command.help, add_help=False)
+    return p
 
-        return run_gui(argv[1:])
-    if argv and argv[0] == "node":
-        # The node owns its options; the same parser serves `python -m backend`.
-        from app.cli.node_command import run_node
 
-        return run_node(argv[1:])
-    if argv and argv[0] == "test":
-        from app.cli.test_command import run_test
-
-        return run_test(argv[1:])
-    if argv and argv[0] in ("status", "watch"):
-        from app.cli.status_command import run_status, run_watch
-
-        return (run_status if argv[0] == "status" else run_watch)(argv[1:])
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in BY_NAME:
+        return int(BY_NAME[argv[0]].load()(argv[1:]))
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        if has_display():
+            return int(BY_NAME["gui"].load()(argv))
+        if not argv:
+            parser().print_help(sys.stderr)
+            print("\nchaindeck: no display to open the window on: name a command", file=sys.stderr)
+            return 2
+    parser().parse_args(argv)  # --help, --version, or an unknown command: argparse says so
+    return 2
