@@ -57,6 +57,7 @@ class Composition:
 
     def __init__(self, options: Options) -> None:
         from app.jobs.embedded_node import DevnetSettings
+        from app.jobs.runner import JobRunner
         from app.paths import AppPaths
         from app.services.alert_service import AlertService
         from app.services.connections_service import ConnectionsService
@@ -65,8 +66,10 @@ class Composition:
         from app.services.explorer_service import ExplorerService
         from app.services.fleet_service import FleetService
         from app.services.health_service import HealthService
+        from app.services.lifecycle import Service
         from app.services.node_service import NodeService
         from app.services.session_service import SessionService
+        from app.services.settings_service import SettingsService
         from app.services.test_run_service import TestRunService
         from app.services.wallet_service import WalletService
         from app.storage.alert_store import AlertStore
@@ -79,10 +82,12 @@ class Composition:
         self.options = options
         self.paths = AppPaths.at(options.data_dir)
         self.db = AppDb(self.paths.database)
+        self.settings = SettingsService(self.db)
+        self.runner = JobRunner()  # one queue per target for every kind of run
         self.node = NodeService()
-        settings = DevnetSettings.from_dict(self.db.get_setting("devnet"))
-        self.devnet = DevnetService(self.paths, settings, ephemeral=options.ephemeral)
-        self.fleet = FleetService(ClusterStore(self.db), self.paths, settings)
+        devnet = DevnetSettings.from_dict(self.settings.get("devnet"))
+        self.devnet = DevnetService(self.paths, devnet, ephemeral=options.ephemeral)
+        self.fleet = FleetService(ClusterStore(self.db), self.paths, devnet)
         self.fleet.follow_devnet(self.devnet)
         self.metrics = MetricsStore(self.paths.metrics)
         self.health = HealthService(self.fleet, self.metrics)
@@ -93,10 +98,32 @@ class Composition:
         self.explorer = ExplorerService(self.node)
         self.dashboard = DashboardService(self.node, lambda: self.devnet.pid)
         self.tests = TestRunService(
-            TestRunStore(self.db), self.paths.logs, self.node, self.connections, self.fleet
+            TestRunStore(self.db),
+            self.paths.logs,
+            self.node,
+            self.connections,
+            self.fleet,
+            self.settings,
+            self.runner,
+        )
+        # Started in this order, stopped in the reverse: runs, then what watches nodes, then the
+        # active node's subscription, then the embedded node, and the settings' last writes.
+        self.services: tuple[Service, ...] = (
+            self.settings,
+            self.devnet,
+            self.node,
+            self.wallets,
+            self.explorer,
+            self.connections,
+            self.session,
+            self.health,
+            self.alerts,
+            self.fleet,
+            self.dashboard,
+            self.tests,
         )
         self.window = MainWindow(
-            db=self.db,
+            settings=self.settings,
             node=self.node,
             devnet=self.devnet,
             session=self.session,
@@ -112,11 +139,9 @@ class Composition:
 
     async def start(self) -> None:
         """Inside the running loop, after the window is up."""
-        self.dashboard.start()
+        for service in self.services:
+            await service.start()
         await self.window.tests_panel.reload_history()
-        await self.alerts.start()
-        await self.health.start()
-        self.fleet.monitor()
         self.window.alerts_panel.reload_history()
         if self.options.profile:
             await self.session.use_profile(self.options.profile)
@@ -124,23 +149,13 @@ class Composition:
             await self.session.use_devnet()
 
     async def stop(self) -> None:
-        """Jobs, then subscriptions, then the embedded node; each bounded in time."""
+        """Every service in the reverse order of its start, each bounded in time."""
         self.window.stop_timers()
-        self.dashboard.stop()
-        steps = (
-            self.tests.stop,
-            self.fleet.stop,
-            self.alerts.stop,
-            self.health.stop,
-            self.session.stop,
-            self.wallets.stop,
-            self.node.stop,
-        )
-        for step in (*steps, self.devnet.stop):
+        for service in reversed(self.services):
             try:
-                await asyncio.wait_for(step(), STOP_LIMIT)
+                await asyncio.wait_for(service.stop(), STOP_LIMIT)
             except TimeoutError:
-                log.error("%s did not finish in %.0f s", step.__qualname__, STOP_LIMIT)
+                log.error("%s did not stop in %.0f s", type(service).__name__, STOP_LIMIT)
         self.metrics.close()
         self.db.close()
 
@@ -199,9 +214,9 @@ def run_gui(options: Options) -> int:
     except Exception as exc:  # a damaged app database, an unwritable data dir
         print(f"chaindeck gui: {exc}", file=sys.stderr)
         return 2
-    apply_theme(app, composition.db.get_setting("theme", "system"))
+    shown = apply_theme(app, composition.settings.get("theme", "system"))
     composition.window.setObjectName("mainWindow")
-    composition.window.set_plots_dark(composition.db.get_setting("theme", "system") == "dark")
+    composition.window.set_plots_dark(shown == "dark")
     closed = asyncio.Event()
     composition.window.closing.connect(closed.set)
     app.setQuitOnLastWindowClosed(False)  # we quit after the ordered shutdown below

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.clients.errors import NodeError
 from app.health.alerts import Alert
 from app.jobs.embedded_node import DevnetSettings
 from app.services.alert_service import AlertService
@@ -33,9 +32,9 @@ from app.services.fleet_service import FleetService
 from app.services.health_service import HealthService
 from app.services.node_service import NodeService
 from app.services.session_service import SessionService
+from app.services.settings_service import SettingsService
 from app.services.test_run_service import TestRunService
 from app.services.wallet_service import WalletService
-from app.storage.app_db import AppDb
 from widgets.alerts_panel import AlertsPanel
 from widgets.connections_dialog import ConnectionsDialog
 from widgets.crash_banner import CrashBanner
@@ -58,7 +57,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         *,
-        db: AppDb,
+        settings: SettingsService,
         node: NodeService,
         devnet: DevnetService,
         session: SessionService,
@@ -72,7 +71,7 @@ class MainWindow(QMainWindow):
         alerts: AlertService,
     ) -> None:
         super().__init__()
-        self.db = db
+        self.settings = settings
         self.node = node
         self.devnet = devnet
         self.session = session
@@ -187,7 +186,7 @@ class MainWindow(QMainWindow):
         self._action(node, "&Mine a block", self._mine, "Ctrl+M")
         view = bar.addMenu("&View")
         themes = QActionGroup(self)
-        current = self.db.get_setting("theme", "system")
+        current = self.settings.get("theme", "system")
         for name in THEMES:
             action = self._action(
                 view, name.capitalize(), lambda _c=False, n=name: self.set_theme(n)
@@ -244,7 +243,7 @@ class MainWindow(QMainWindow):
         assert isinstance(app, QApplication)
         shown = apply_theme(app, name)
         self.set_plots_dark(shown == "dark")
-        self.db.set_setting("theme", name)
+        self.settings.set("theme", name)
 
     def open_connections(self) -> ConnectionsDialog:
         dialog = ConnectionsDialog(self.connections, self)
@@ -274,7 +273,7 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(object)
     async def _apply_settings(self, settings: DevnetSettings) -> None:
-        self.db.set_setting("devnet", settings.__dict__)
+        self.settings.set("devnet", settings.__dict__)
         await self.devnet.restart(settings)
 
     def confirm_reset(self) -> QMessageBox:
@@ -296,12 +295,9 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def _mine(self) -> None:
-        if self.node.client is None:
-            return
-        try:
-            await self.node.client.mine(1)
-        except NodeError as exc:
-            self.statusBar().showMessage(f"Could not mine: {exc}", 8000)
+        problem = await self.node.mine(1)
+        if problem:
+            self.statusBar().showMessage(f"Could not mine: {problem}", 8000)
 
     def _fill_picker(self) -> None:
         current = self.session.active
@@ -330,14 +326,14 @@ class MainWindow(QMainWindow):
 
     # -- geometry ----------------------------------------------------------------------------
     def restore_geometry(self) -> None:
-        saved = self.db.get_setting("geometry")
+        saved = self.settings.get("geometry")
         if saved:
             self.restoreGeometry(QByteArray.fromBase64(saved.encode()))
-            self.restoreState(QByteArray.fromBase64(self.db.get_setting("state", "").encode()))
+            self.restoreState(QByteArray.fromBase64(self.settings.get("state", "").encode()))
 
     def save_geometry(self) -> None:
-        self.db.set_setting("geometry", bytes(self.saveGeometry().toBase64().data()).decode())
-        self.db.set_setting("state", bytes(self.saveState().toBase64().data()).decode())
+        self.settings.set("geometry", bytes(self.saveGeometry().toBase64().data()).decode())
+        self.settings.set("state", bytes(self.saveState().toBase64().data()).decode())
 
     def stop_timers(self) -> None:
         self.explorer_panel.stop()

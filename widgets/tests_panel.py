@@ -191,7 +191,7 @@ class TestsPanel(QWidget):
     # -- running -------------------------------------------------------------------------------
     def run(self) -> None:
         self.message.clear()
-        self.tests.start(self.chosen_suites(), [self.target.currentText()])
+        self.tests.run_suites(self.chosen_suites(), [self.target.currentText()])
 
     @asyncSlot()
     async def rerun_failed(self) -> None:

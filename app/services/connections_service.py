@@ -12,6 +12,7 @@ from app import credentials
 from app.clients.errors import NodeError
 from app.clients.kinds import NodeClient, client_for
 from app.clients.probe import probe
+from app.services.lifecycle import Lifecycle
 from app.storage.app_db import AppDb
 
 NAME_RE = re.compile(r"^[\w .-]{1,40}$")
@@ -36,7 +37,7 @@ def check_profile(name: str, url: str) -> str:
     return url.strip().rstrip("/")
 
 
-class ConnectionsService(QObject):
+class ConnectionsService(QObject, Lifecycle):
     profilesChanged = Signal(object)
 
     def __init__(self, db: AppDb, parent: QObject | None = None) -> None:

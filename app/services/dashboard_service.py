@@ -48,10 +48,10 @@ class DashboardService(QObject):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.sample)
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self._timer.start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self._timer.stop()
 
     def _reset(self, _name: str = "") -> None:

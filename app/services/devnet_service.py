@@ -49,7 +49,10 @@ class DevnetService(QObject):
             self.state = state
             self.stateChanged.emit(state)
 
-    async def start(self) -> ReadyNode | None:
+    async def start(self) -> None:
+        """Nothing at start-up: the session starts the devnet when it is the chosen node."""
+
+    async def ensure_running(self) -> ReadyNode | None:
         async with self._lock:
             return await self._start()
 

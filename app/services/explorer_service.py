@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject
 
 from app.clients.errors import NodeError
 from app.clients.kinds import NodeClient
+from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
 
 HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
@@ -29,7 +30,7 @@ class SearchError(Exception):
     """The search text matches nothing, or is no kind of reference; for the user."""
 
 
-class ExplorerService(QObject):
+class ExplorerService(QObject, Lifecycle):
     def __init__(self, node: NodeService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.node = node

@@ -206,6 +206,9 @@ class FleetService(QObject):
         return job is not None and job.running
 
     # -- watching ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.monitor()
+
     def monitor(self) -> None:
         """Watch every cluster that can answer: saved ones, and local ones that are running."""
         self._monitoring = True

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from app.clients.block_stream import Block, BlockStream, CaughtUp, StateChanged, Status
 from app.clients.errors import NodeError
 from app.clients.kinds import NodeClient
+from app.services.lifecycle import Lifecycle
 from app.tasks import cancel_all, spawn
 
 LATENCY_EVERY = 2.0
@@ -22,7 +23,7 @@ LATENCY_EVERY = 2.0
 CHANNELS = ("blocks", "status")
 
 
-class NodeService(QObject):
+class NodeService(QObject, Lifecycle):
     connectionChanged = Signal(str, str)  # state: idle|connecting|live|lost, detail
     nodeChanged = Signal(str)  # the name of the node now active
     statusChanged = Signal(object)
@@ -53,6 +54,17 @@ class NodeService(QObject):
         self.nodeChanged.emit(name)
         spawn(self._tasks, self._follow(client), "node-follow")
         spawn(self._tasks, self._measure_latency(client), "node-latency")
+
+    async def mine(self, blocks: int = 1) -> str:
+        """Seal blocks on the active node (operator rights, or a dev Ethereum node); the
+        problem for the user, or "" when done."""
+        if self.client is None:
+            return "no node is connected"
+        try:
+            await self.client.mine(blocks)
+        except NodeError as exc:
+            return str(exc)
+        return ""
 
     async def unreachable(self, name: str, detail: str) -> None:
         """`name` is chosen but cannot be reached to learn what it is: say so, show nothing."""

@@ -12,11 +12,12 @@ from app.clients.native import NativeClient
 from app.jobs.embedded_node import ReadyNode
 from app.services.connections_service import DEVNET, ConnectionsService
 from app.services.devnet_service import DevnetService
+from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
 from app.tasks import cancel_all, spawn
 
 
-class SessionService(QObject):
+class SessionService(QObject, Lifecycle):
     activeChanged = Signal(str)  # the profile name now shown (DEVNET for the embedded node)
 
     def __init__(
@@ -36,7 +37,7 @@ class SessionService(QObject):
 
     async def use_devnet(self) -> None:
         self._set_active(DEVNET)
-        ready = await self.devnet.start()  # the running one, or a new one
+        ready = await self.devnet.ensure_running()  # the running one, or a new one
         if ready is not None:
             await self._connect_devnet(ready)
 

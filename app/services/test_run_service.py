@@ -24,6 +24,7 @@ from app.jobs.test_run import (
 from app.services.connections_service import DEVNET, ConnectionsService, ProfileError
 from app.services.fleet_service import FleetService
 from app.services.node_service import NodeService
+from app.services.settings_service import SettingsService
 from app.storage.test_runs import TestRunStore
 from app.suites import BUNDLED, SuiteError, suite_path
 from app.targets import ACTIVE, RunTarget, TargetError, TargetResolver, TargetSources
@@ -50,6 +51,7 @@ class TestRunService(QObject):
         node: NodeService,
         connections: ConnectionsService,
         fleet: FleetService,
+        settings: SettingsService,
         runner: JobRunner | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -59,6 +61,7 @@ class TestRunService(QObject):
         self.node = node
         self.connections = connections
         self.fleet = fleet
+        self.settings = settings
         self.runner = runner or JobRunner()
         self.resolver = TargetResolver(
             TargetSources(
@@ -71,7 +74,10 @@ class TestRunService(QObject):
         self.jobs: dict[int, RunHandle] = {}  # running, by run id
         self.waiting: list[RunHandle] = []  # every run not yet finished, queued or running
         self._tasks: list[asyncio.Task[Any]] = []
-        store.interrupt_running()
+
+    async def start(self) -> None:
+        """Runs of every kind left RUNNING by a crash or a kill become INTERRUPTED."""
+        await self.store.interrupt_running()
 
     def _members(self, cluster: str) -> list[RunTarget]:
         try:
@@ -90,7 +96,7 @@ class TestRunService(QObject):
     # -- suites -------------------------------------------------------------------------------
     def suite_choices(self) -> list[str]:
         """The bundled suites, then the user's own folders (kept in the app's settings)."""
-        return [*BUNDLED, *self.store.app_db.get_setting("test_suite_folders", [])]
+        return [*BUNDLED, *self.settings.get("test_suite_folders", [])]
 
     def add_suite_folder(self, folder: str) -> bool:
         try:
@@ -98,9 +104,9 @@ class TestRunService(QObject):
         except SuiteError as exc:
             self.runRefused.emit(str(exc))
             return False
-        folders = self.store.app_db.get_setting("test_suite_folders", [])
+        folders = self.settings.get("test_suite_folders", [])
         if path not in folders:
-            self.store.app_db.set_setting("test_suite_folders", [*folders, path])
+            self.settings.set("test_suite_folders", [*folders, path])
         return True
 
     # -- targets -------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ class TestRunService(QObject):
             raise TestRunError(str(exc)) from None
 
     # -- runs ----------------------------------------------------------------------------------
-    def start(
+    def run_suites(
         self,
         suites: list[str],
         target_names: list[str],
@@ -161,7 +167,7 @@ class TestRunService(QObject):
             self.resolver.resolve_one(name)
         except TargetError:
             name = ACTIVE
-        return self.start(run["suites"], [name], only=failed)
+        return self.run_suites(run["suites"], [name], only=failed)
 
     async def _run(self, plan: TestRunPlan, alongside: bool) -> None:
         job = TestRunJob(plan, self.logs / "test-run.log")

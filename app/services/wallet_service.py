@@ -8,13 +8,14 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.clients.errors import NodeError
+from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
 from app.tasks import cancel_all, spawn
 
 REFRESH_DELAY_MS = 250  # a burst of blocks costs one refresh
 
 
-class WalletService(QObject):
+class WalletService(QObject, Lifecycle):
     walletsChanged = Signal(object)
     walletsFailed = Signal(str)
     transactionSent = Signal(object)

@@ -4,7 +4,6 @@ are in `app_schema.py`). One dedicated thread owns the connection, so callers on
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +36,6 @@ class AppDb(DbThread):
             self.run(self.db.close)
             self._db = None
         self.shutdown()
-
-    # -- settings (small JSON values) -------------------------------------------------------
-    def get_setting(self, key: str, default: Any = None) -> Any:
-        def read() -> Any:
-            rows = list(self.db.query("select value from settings where key = ?", [key]))
-            return json.loads(rows[0]["value"]) if rows else default
-
-        return self.run(read)
-
-    def set_setting(self, key: str, value: Any) -> None:
-        self.run(lambda: self.db["settings"].upsert({"key": key, "value": json.dumps(value)}))
 
     # -- profiles ----------------------------------------------------------------------------
     def profiles_sync(self) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -18,6 +18,10 @@ class DbThread:
     def run(self, fn: Callable[[], T]) -> T:
         """Blocking: for start-up and shutdown, before and after the event loop."""
         return self._thread.submit(fn).result()
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Queue `fn` and return at once: a write the caller need not wait for."""
+        return self._thread.submit(fn)
 
     async def call(self, fn: Callable[[], T]) -> T:
         return await asyncio.wrap_future(self._thread.submit(fn))

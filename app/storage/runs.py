@@ -21,7 +21,7 @@ class RunStore:
     def __init__(self, db: AppDb) -> None:
         self.app_db = db
 
-    def interrupt_running(self) -> int:
+    async def interrupt_running(self) -> int:
         """At start-up: runs of any kind left QUEUED or RUNNING by a crash or a kill become
         INTERRUPTED. Returns how many."""
 
@@ -34,7 +34,7 @@ class RunStore:
             self.app_db.db.conn.commit()
             return cursor.rowcount
 
-        return self.app_db.run(mark)
+        return await self.app_db.call(mark)
 
     # -- on the database's thread, for a kind's store to combine with its own table ----------
     def insert_sync(self, kind: str, target_url: str, target_name: str) -> int:

@@ -38,8 +38,8 @@ class TestRunStore:
         self.app_db = db
         self.runs_table = RunStore(db)
 
-    def interrupt_running(self) -> int:
-        return self.runs_table.interrupt_running()
+    async def interrupt_running(self) -> int:
+        return await self.runs_table.interrupt_running()
 
     def _read(self, run_id: int) -> dict[str, Any]:
         rows = list(self.app_db.db.query(_SELECT + " where runs.id = ?", [run_id]))

@@ -149,7 +149,7 @@ def test_the_embedded_devnet_has_a_health_history_while_it_runs(
     watcher.fleet.follow_devnet(devnet)
     try:
         run(qtbot, watcher.start())
-        ready = run(qtbot, devnet.start(), timeout=40)
+        ready = run(qtbot, devnet.ensure_running(), timeout=40)
         assert ready is not None
         history = lambda: watcher.health.histories.get(DEVNET)  # noqa: E731
         qtbot.waitUntil(lambda: history() is not None and len(history()) >= 3, timeout=15_000)

@@ -30,7 +30,7 @@ def test_starts_stops_cleanly_restarts_with_new_settings_and_resets(
 ) -> None:
     devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=3, balance=50))
     try:
-        ready = run(qtbot, devnet.start())
+        ready = run(qtbot, devnet.ensure_running())
         assert ready is not None and devnet.state == "running"
         proc = psutil.Process(ready.pid)
         assert os.getpgid(ready.pid) == ready.pid  # its own process group
@@ -63,7 +63,7 @@ def test_a_crash_is_reported_with_the_tail_of_its_log(
 ) -> None:
     devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings())
     try:
-        ready = run(qtbot, devnet.start())
+        ready = run(qtbot, devnet.ensure_running())
         assert ready is not None
         with qtbot.waitSignal(devnet.crashed, timeout=10000) as crashed:
             os.kill(ready.pid, signal.SIGKILL)
@@ -81,7 +81,7 @@ def test_bad_settings_are_refused_before_anything_starts(
 ) -> None:
     devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=5000, difficulty=99))
     with qtbot.waitSignal(devnet.failed) as failed:
-        assert run(qtbot, devnet.start()) is None
+        assert run(qtbot, devnet.ensure_running()) is None
     assert "dev accounts must be 0 to 1000" in failed.args[0]
     assert "difficulty" in failed.args[0]
 
@@ -129,10 +129,10 @@ def test_a_second_devnet_on_the_same_chain_says_it_is_in_use(
     first = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=2))
     second = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=2))
     try:
-        ready = run(qtbot, first.start())
+        ready = run(qtbot, first.ensure_running())
         assert ready is not None
         with qtbot.waitSignal(second.failed, timeout=30000) as failed:
-            assert run(qtbot, second.start()) is None
+            assert run(qtbot, second.ensure_running()) is None
         message, _tail = failed.args
         assert f"already in use by another ChainDeck window or node (pid {ready.pid})" in message
         assert second.state == "crashed"

@@ -12,6 +12,7 @@ import pytest
 
 from app.health.series import METRICS
 from app.jobs.status import RunStatus
+from app.services.settings_service import SettingsService
 from app.storage import app_schema
 from app.storage.app_db import AppDb
 from app.storage.clusters import ClusterStore
@@ -38,11 +39,11 @@ async def test_a_database_from_before_versions_upgrades_with_everything_kept(
     db = AppDb(path)
     try:
         assert db.run(lambda: version(db.db.conn)) == len(app_schema.STEPS)
-        assert db.get_setting("theme") == "dark"
+        assert SettingsService(db).get("theme") == "dark"
         assert [p["name"] for p in db.profiles_sync()] == ["lab"]
         assert [c["urls"] for c in ClusterStore(db).all_sync()] == [["http://127.0.0.1:1"]]
         store = TestRunStore(db)
-        assert store.interrupt_running() == 1  # run 2 was RUNNING when that app stopped
+        assert await store.interrupt_running() == 1  # run 2 was RUNNING when that app stopped
         runs = await store.runs()
         assert [(r["id"], r["kind"], r["status"]) for r in runs] == [
             (2, "test", "INTERRUPTED"),
@@ -106,7 +107,7 @@ async def test_runs_of_every_kind_cut_short_become_interrupted(tmp_path: Path) -
     db = AppDb(tmp_path / "chaindeck.db")
     try:
         runs = RunStore(db)
-        assert runs.interrupt_running() == 3
+        assert await runs.interrupt_running() == 3
         rows = await runs.runs()
         assert {(r["kind"], r["status"]) for r in rows[1:]} == {
             ("test", "INTERRUPTED"),

@@ -31,7 +31,7 @@ async def test_runs_results_compare_and_interrupted_after_a_crash(tmp_path: Path
 
     db = AppDb(tmp_path / "app.sqlite")
     store = TestRunStore(db)
-    assert store.interrupt_running() == 1  # what the service does at start-up
+    assert await store.interrupt_running() == 1  # what the service does at start-up
     runs = await store.runs()
     db.close()
     assert [(r["id"], r["status"]) for r in runs] == [
