@@ -96,7 +96,7 @@ class Composition:
         self.session = SessionService(self.node, self.devnet, self.connections)
         self.wallets = WalletService(self.node)
         self.explorer = ExplorerService(self.node)
-        self.dashboard = DashboardService(self.node, lambda: self.devnet.pid)
+        self.dashboard = DashboardService(self.node, self.health, lambda: self.devnet.pid)
         self.tests = TestRunService(
             TestRunStore(self.db),
             self.paths.logs,

@@ -53,3 +53,22 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     assert {"PySide6.QtWidgets", "PySide6.QtWidgets.QLabel", "pyqtgraph"} <= imported_modules(
         sample
     )
+
+
+def test_the_qt_free_contract_names_every_part_of_app_but_services() -> None:
+    """A new folder or module in app/ must be named in the contract, or it could import Qt."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contract = next(
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c["name"].startswith("Qt stays in app/services")
+    )
+    parts = {
+        f"app.{p.stem}"
+        for p in (ROOT / "app").iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").exists())
+        and p.stem not in ("__init__", "__main__", "services", "__pycache__")
+    }
+    assert set(contract["source_modules"]) == parts

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.services.connections_service import ProfileError
-from app.services.fleet_service import FleetService
-from app.storage.clusters import LOCAL
+from app.services.fleet_service import LOCAL, FleetService
 from widgets.fleet_table import FleetTableModel
 
 

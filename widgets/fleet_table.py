@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.services.fleet_member import MemberState
+from app.fleet.member import MemberState
 from widgets.format import short_hash
 from widgets.table_model import Index, RowTableModel
 

@@ -4,7 +4,6 @@ one and all follow; hovering shows every figure at that instant; Home returns to
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -239,17 +238,8 @@ class HealthPanel(QWidget):
             return
         self.hover.setText(f"Saved {path}")
 
-    def export_csv(self, path: Path) -> None:
-        """The samples of the range on screen, one row per instant, blank where unknown."""
-        try:
-            with path.open("w", newline="") as out:
-                writer = csv.writer(out)
-                writer.writerow(["time", "node", *METRICS])
-                for t, row in zip(self.t, self.values, strict=True):
-                    stamp = dt.datetime.fromtimestamp(t).isoformat(timespec="seconds")
-                    cells = ["" if np.isnan(v) else f"{v:g}" for v in row]
-                    writer.writerow([stamp, self.selected(), *cells])
-        except OSError as exc:
-            self.hover.setText(f"Could not write {path}: {exc.strerror}")
-            return
-        self.hover.setText(f"Saved {len(self.t)} rows to {path}")
+    @asyncSlot(object)
+    async def export_csv(self, path: Path) -> None:
+        """The samples of the range on screen, one row per instant (the health service writes
+        the file, off the window's thread)."""
+        self.hover.setText(await self.health.export_csv(path, self.selected(), self.t, self.values))

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -113,3 +116,12 @@ class MinuteRollup:
             for i, name in enumerate(METRICS)
         }
         return self.minute, means
+
+
+def write_csv(path: Path, node: str, t: np.ndarray, values: np.ndarray) -> None:
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["time", "node", *METRICS])
+        for when, row in zip(t, values, strict=True):
+            stamp = dt.datetime.fromtimestamp(when).isoformat(timespec="seconds")
+            writer.writerow([stamp, node, *("" if np.isnan(v) else f"{v:g}" for v in row)])

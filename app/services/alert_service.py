@@ -9,9 +9,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.fleet.member import MemberState
 from app.health.alerts import Alert, Evaluator, Facts, Rule
 from app.health.series import HOST, Row
-from app.services.fleet_member import MemberState
 from app.services.fleet_service import FleetService
 from app.services.health_service import HealthService
 from app.storage.alert_store import AlertStore

@@ -1,5 +1,5 @@
 """Headline figures and live series for the dashboard, from the active node's blocks and status
-and, for the embedded devnet, the node process and its helper processes (psutil)."""
+and, for the embedded devnet, its processes' CPU and memory from the health sampler."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.health.process_metrics import LocalProcess
 from app.ring_buffer import RingBuffer
+from app.services.connections_service import DEVNET
+from app.services.health_service import HealthService
 from app.services.node_service import NodeService
 
 SAMPLES = 600  # ten minutes at one sample a second
@@ -24,11 +25,13 @@ class DashboardService(QObject):
     def __init__(
         self,
         node: NodeService,
+        health: HealthService,
         node_pid: Callable[[], int | None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.node = node
+        self.health = health
         self.node_pid = node_pid
         self.tx_rate = RingBuffer(SAMPLES)
         self.block_times = RingBuffer(BLOCK_SAMPLES)
@@ -41,7 +44,6 @@ class DashboardService(QObject):
         self._arrivals: deque[float] = deque()
         self._recent_tx: deque[tuple[float, int]] = deque()
         self._last_timestamp: int | None = None
-        self._process: LocalProcess | None = None
         node.blockReceived.connect(self._take_block)
         node.nodeChanged.connect(self._reset)
         self._timer = QTimer(self)
@@ -61,7 +63,6 @@ class DashboardService(QObject):
         self._recent_tx.clear()
         self._last_timestamp = None
         self._tx_since_tick = 0
-        self._process = None
 
     def _take_block(self, block: dict[str, Any]) -> None:
         now = time.monotonic()
@@ -103,14 +104,13 @@ class DashboardService(QObject):
             self.figuresChanged.emit(figures)
 
     def _sample_process(self, t: float) -> None:
-        pid = self.node_pid()
-        if pid is None:
-            self._process = None
+        """The devnet's CPU and memory as the health sampler last read them (one sampler a
+        node: psutil is read once a second, off the window's thread, by the fleet poller)."""
+        history = self.health.histories.get(DEVNET)
+        if self.node_pid() is None or history is None:
             return
-        if self._process is None or self._process.pid != pid:
-            self._process = LocalProcess(pid)
-        reading = self._process.read()
-        if reading is None or reading.cpu_pct is None or reading.mem_mb is None:
-            return
-        self.cpu.append(t, reading.cpu_pct)
-        self.memory.append(t, reading.mem_mb)
+        latest = history.latest()
+        cpu, memory = latest.get("cpu_pct"), latest.get("mem_mb")
+        if cpu is not None and memory is not None:
+            self.cpu.append(t, cpu)
+            self.memory.append(t, memory)

@@ -7,14 +7,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.fleet.member import MemberState
 from app.health.process_metrics import host_reading
-from app.health.series import HOST, METRICS, RING_S, MinuteRollup, NodeHistory, Row, clean
-from app.services.fleet_member import MemberState
+from app.health.series import (
+    HOST,
+    METRICS,
+    RING_S,
+    MinuteRollup,
+    NodeHistory,
+    Row,
+    clean,
+    write_csv,
+)
 from app.services.fleet_service import FleetService
 from app.storage.metrics_store import MINUTES, SECONDS, MetricsStore
 from app.tasks import cancel_all, spawn
@@ -53,7 +63,7 @@ class HealthService(QObject):
         for node in await self.store.call(self.store.node_names_sync):
             for t, row in await self.store.read(SECONDS, node, since):
                 self._history(node).append(t, row)
-        host_reading()  # the first CPU reading is always 0: prime it
+        await asyncio.to_thread(host_reading)  # the first CPU reading is always 0: prime it
         self._timer.start()
 
     async def stop(self) -> None:
@@ -86,7 +96,11 @@ class HealthService(QObject):
                 self.record(state.name, state.metrics())
 
     def _tick(self) -> None:
-        reading = host_reading()
+        if not self._busy("health-host"):
+            spawn(self._tasks, self._sample_host(), "health-host")
+
+    async def _sample_host(self) -> None:
+        reading = await asyncio.to_thread(host_reading)  # psutil stays off the window's thread
         row: Row = dict.fromkeys(METRICS)
         row.update(
             cpu_pct=clean(reading.cpu_pct),
@@ -111,6 +125,16 @@ class HealthService(QObject):
         minutes, self._minutes = self._minutes, []
         await self.store.write(SECONDS, seconds)
         await self.store.write(MINUTES, minutes)
+
+    # -- export -------------------------------------------------------------------------------
+    async def export_csv(self, path: Path, node: str, t: np.ndarray, values: np.ndarray) -> str:
+        """Write samples as CSV, one row per instant, blank where unknown; what happened, for
+        the user."""
+        try:
+            await asyncio.to_thread(write_csv, path, node, t, values)
+        except OSError as exc:
+            return f"Could not write {path}: {exc.strerror}"
+        return f"Saved {len(t)} rows to {path}"
 
     # -- reading ------------------------------------------------------------------------------
     def nodes(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.services.fleet_member import MemberState
+from app.fleet.member import MemberState
 from widgets.fleet_table import COLUMNS, FleetTableModel
 
 HEAD = "0x" + "83e13248" + "0" * 52 + "2cf7"

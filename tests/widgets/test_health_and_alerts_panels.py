@@ -78,6 +78,7 @@ def test_health_graphs_of_this_host_zoom_hover_and_export(
     panel.export_png(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     panel.export_csv(table)
+    qtbot.waitUntil(lambda: "rows to" in panel.hover.text(), timeout=5_000)
     rows = list(csv.reader(table.open()))
     assert rows[0] == ["time", "node", *METRICS]
     assert len(rows) - 1 == len(panel.t) and rows[1][1] == HOST

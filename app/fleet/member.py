@@ -1,5 +1,5 @@
 """What the fleet view, the health graphs and the alerts know of one cluster member, updated by
-the fleet poller once a second (app/services/fleet_service.py)."""
+the fleet poller once a second (app/fleet/poller.py)."""
 
 from __future__ import annotations
 
