@@ -60,7 +60,7 @@ async def go():
     await comp.stop()
     print(json.dumps({"shown": shown, "live": live}))
 loop.run_until_complete(go())
-comp.window.deleteLater(); del comp; app.processEvents()
+comp.window.deleteLater(); del comp; app.processEvents(); loop.close()
 """
 
 
@@ -194,6 +194,7 @@ def feed(seconds: float, as_devnet: bool = False) -> dict[str, float]:
         node.stop()
         comp.window.deleteLater()
         app.processEvents()
+        loop.close()  # as run_gui does: joins the loop's worker threads (psutil reads)
     return result
 
 
