@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
@@ -54,8 +54,11 @@ class RunHistoryTable(QTableWidget):
         )
 
     def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Show these runs, newest first; the runs chosen stay chosen as new ones arrive."""
+        chosen = set(self.selected_ids())
         self.runs = runs
         self.blockSignals(True)
+        self.clearSelection()
         self.setRowCount(len(runs))
         for row, run in enumerate(runs):
             for column, (title, text_of) in enumerate(self.columns):
@@ -65,6 +68,12 @@ class RunHistoryTable(QTableWidget):
                     colour = STATUS_COLOURS.get(run["status"], NEUTRAL)
                     cell.setForeground(QBrush(QColor(colour)))
                 self.setItem(row, column, cell)
+            if run["id"] in chosen:
+                self.selectionModel().select(
+                    self.model().index(row, 0),
+                    QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
         self.blockSignals(False)
 
     def selected_ids(self) -> list[int]:

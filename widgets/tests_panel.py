@@ -214,10 +214,12 @@ class TestsPanel(QWidget):
     def tally(self) -> RunTally:
         return self.tree.tally
 
-    def _run_started(self, run: dict[str, Any]) -> None:
+    @asyncSlot(object)
+    async def _run_started(self, run: dict[str, Any]) -> None:
         self._show_run(run["id"])
         self.counts.setText(f"Run #{run['id']} on {run['target_name']}: starting…")
         self._update_buttons()
+        await self.reload_history()  # the running run is in the history from its start
 
     def _show_run(self, run_id: int) -> None:
         self.run_id = run_id
