@@ -35,3 +35,10 @@ def pytest_command() -> list[str]:
     if frozen():
         return [sys.executable, "pytest"]
     return [sys.executable, "-m", "pytest"]
+
+
+def locust_command() -> list[str]:
+    """How to run Locust with this installation (frozen: the executable's hidden `locust`)."""
+    if frozen():
+        return [sys.executable, "locust"]
+    return [sys.executable, "-m", "locust"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from app.suites.signing import Signer
+from app.signing import Signer
 
 
 class TestWallet(Signer):

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.suites.signing import COIN
+from app.signing import COIN
 from tests.helpers.node_process import NodeProcess
 from tests.helpers.wallet import TestWallet
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.signing import Signer
 from app.suites.plugin import NodeApi
-from app.suites.signing import Signer
 
 pytestmark = pytest.mark.native
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.signing import COIN, Signer, tx_hash
 from app.suites.checks import assert_error
 from app.suites.plugin import NodeApi
-from app.suites.signing import COIN, Signer, tx_hash
 
 pytestmark = pytest.mark.native
 OTHER = "0x" + "99" * 20

@@ -6,9 +6,9 @@ import secrets
 
 import pytest
 
+from app.signing import Signer
 from app.suites.checks import assert_error, settled
 from app.suites.plugin import NodeApi
-from app.suites.signing import Signer
 
 pytestmark = pytest.mark.native
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from app.signing import COIN, Signer
 from app.suites.plugin import NodeApi, Target
-from app.suites.signing import COIN, Signer
 
 pytestmark = pytest.mark.native
 

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
+from app.signing import Signer
 from app.suites.plugin import NodeApi
-from app.suites.signing import Signer
 
 pytestmark = pytest.mark.native
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.signing import COIN, Signer
 from app.suites.plugin import NodeApi
-from app.suites.signing import COIN, Signer
 
 pytestmark = pytest.mark.native
 

@@ -1,5 +1,5 @@
 """Signing transfers as a third-party client does, from node-api.md alone (PyNaCl + hashlib):
-the suites check the node against the contract, not against the node's own code."""
+the suites and the load generator check the node against the contract, not its own code."""
 
 from __future__ import annotations
 

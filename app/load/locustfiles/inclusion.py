@@ -1,0 +1,119 @@
+"""One inclusion tracker per worker: follows the node's blocks (`/ws`, polling while there is
+none), fetches each block once and matches its transactions against what this worker's users
+sent. Inclusion latency is submit (or, in the open model, the intended send time) → block seen."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import gevent
+import websocket
+from geventhttpclient import HTTPClient
+from geventhttpclient.url import URL
+
+from app.load import histogram
+from app.load.locustfiles.engine import current, set_pending
+
+log = logging.getLogger("chaindeck.inclusion")
+RANGE = 500  # blocks a request (the node's /blocks/range limit)
+POLL_S = 0.5
+WS_RETRY_S = 5.0
+
+
+class InclusionTracker:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.http = HTTPClient.from_url(
+            URL(self.url), concurrency=2, connection_timeout=5, network_timeout=15
+        )
+        self.expected: dict[str, float] = {}  # accepted, not yet in a block: hash → sent at
+        self.unsure: dict[str, float] = {}  # sent, answer lost: counted if it shows up
+        self.height = int(self._get("/api/v1/network/status")["blockHeight"])
+        self.follower = gevent.spawn(self._follow)
+
+    # -- what the users tell it ------------------------------------------------------------------
+    def expect(self, tx_hash: str, sent_at: float) -> None:
+        self.expected[tx_hash] = sent_at
+        set_pending(len(self.expected))
+
+    def forget(self, tx_hash: str) -> None:
+        self.expected.pop(tx_hash, None)
+        set_pending(len(self.expected))
+
+    def unsure_of(self, tx_hash: str) -> None:
+        sent_at = self.expected.pop(tx_hash, None)
+        if sent_at is not None:
+            self.unsure[tx_hash] = sent_at
+        set_pending(len(self.expected))
+
+    # -- following the chain ---------------------------------------------------------------------
+    def _get(self, path: str) -> Any:
+        response = self.http.get(path)
+        body = response.read()
+        if response.status_code != 200:
+            raise OSError(f"{path}: HTTP {response.status_code}")
+        return json.loads(body)
+
+    def _follow(self) -> None:
+        ws_url = "ws" + self.url[len("http") :] + "/ws"
+        while True:
+            try:
+                ws = websocket.create_connection(ws_url, timeout=5)
+                ws.send(json.dumps({"type": "subscribe", "channels": ["blocks"]}))
+                self.catch_up(int(self._get("/api/v1/network/status")["blockHeight"]))
+                self._listen(ws)
+            except Exception as exc:  # no /ws, a dropped socket, a restarting node: poll a while
+                log.info("block feed: %s; polling", exc)
+                self._poll(WS_RETRY_S)
+
+    def _listen(self, ws: websocket.WebSocket) -> None:
+        while True:
+            try:
+                message = json.loads(ws.recv())
+            except websocket.WebSocketTimeoutException:
+                continue  # a quiet chain
+            if message.get("type") == "new_block":
+                self.catch_up(int(message["block"]["height"]))
+            elif message.get("type") == "lagged":
+                self.catch_up(int(self._get("/api/v1/network/status")["blockHeight"]))
+
+    def _poll(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            try:
+                self.catch_up(int(self._get("/api/v1/network/status")["blockHeight"]))
+            except Exception as exc:
+                log.info("polling blocks: %s", exc)
+            gevent.sleep(POLL_S)
+
+    def catch_up(self, height: int) -> None:
+        while self.height < height:
+            last = min(height, self.height + RANGE)
+            blocks = self._get(f"/api/v1/blocks/range?from={self.height + 1}&to={last}")
+            if not blocks:
+                return
+            seen = time.time()
+            second = current()
+            for block in blocks:
+                for tx in block.get("transactions") or ():
+                    tx_hash = tx.get("hash")
+                    sent_at = self.expected.pop(tx_hash, None) or self.unsure.pop(tx_hash, None)
+                    if sent_at is not None:
+                        second.included += 1
+                        histogram.add(second.inclusion, (seen - sent_at) * 1000)
+                self.height = int(block["height"])
+        set_pending(len(self.expected))
+
+
+_TRACKER: InclusionTracker | None = None
+
+
+def tracker(url: str) -> InclusionTracker:
+    """This worker's tracker, started by its first sending user."""
+    global _TRACKER
+    if _TRACKER is None:
+        _TRACKER = InclusionTracker(url)
+    return _TRACKER

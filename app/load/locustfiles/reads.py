@@ -1,0 +1,7 @@
+"""Scenario `reads`: the explorer's mix of reads."""
+
+from app.load.locustfiles.users import ReadUser
+
+
+class Reads(ReadUser):
+    pass

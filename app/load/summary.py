@@ -1,0 +1,71 @@
+"""The run's figures in the spec's summary shape (shared/spec/load.md "Output"), from the seconds
+the master added up: rates and latencies over the hold, counts over the whole run (a transfer
+sent during the hold and included during the drain counts as included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.load import histogram
+from app.load.second import Second
+
+SATURATED_CPU = 90.0  # % of one core, as Locust's own warning
+SATURATED_SHARE = 0.2  # of the hold's seconds
+
+
+def summarise(
+    hold: Second,
+    whole: Second,
+    *,
+    hold_s: float,
+    pending: int,
+    users_max: int,
+    workers: int,
+    cpu_by_second: list[float],
+) -> dict[str, Any]:
+    """What `chaindeck load` reports, but for what the caller adds (target, kind, scenario,
+    started, ended, senders, thresholds, ok)."""
+    per_s = max(hold_s, 1e-9)
+    busy = sum(1 for cpu in cpu_by_second if cpu >= SATURATED_CPU)
+    return {
+        "hold_s": round(hold_s, 3),
+        "workers": workers,
+        "users": users_max,
+        "requests": whole.requests,
+        "failures": whole.failures,
+        "rps": round(hold.requests / per_s, 2),
+        "latency_ms": histogram.figures(hold.latency()),
+        "endpoints": {
+            name: {
+                "requests": e.requests,
+                "failures": e.failures,
+                "rps": round(e.requests / per_s, 2),
+                "latency_ms": histogram.figures(e.latency),
+            }
+            for name, e in sorted(hold.endpoints.items())
+        },
+        "errors": dict(sorted(whole.errors.items(), key=lambda kv: -kv[1])),
+        "transactions": {
+            "sent": whole.sent,
+            "accepted": whole.accepted,
+            "rejected": sum(whole.rejected.values()),
+            "rejected_by": whole.rejected,
+            "included": whole.included,
+            "pending": pending,
+            "dropped": whole.dropped,
+            "included_tps": round(hold.included / per_s, 2),
+            "inclusion_ms": {
+                k: histogram.percentile(whole.inclusion, float(k[1:]))
+                for k in ("p50", "p95", "p99")
+            },
+        },
+        "subscribers": {
+            "lag_ms": histogram.figures(whole.lag),
+            "blocks": histogram.count(whole.lag),
+            "lagged": whole.lagged,
+        },
+        "generator": {
+            "cpu_pct_max": round(max(cpu_by_second, default=0.0), 1),
+            "saturated": bool(cpu_by_second) and busy >= SATURATED_SHARE * len(cpu_by_second),
+        },
+    }
