@@ -30,8 +30,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("status", "one status snapshot of a node", "app.cli.status_command:run_status"),
     Command("watch", "follow new blocks live", "app.cli.status_command:run_watch"),
     Command("test", "run a test suite against a node", "app.cli.test_command:run_test"),
-    # The bundle runs test runs through its own executable (app/resources.pytest_command).
+    Command("load", "run a load test against a node or cluster", "app.cli.load_command:run_load"),
+    Command(
+        "load-worker",
+        "join a load run's master from another machine",
+        "app.load.locustfiles.run:run_load_worker",
+    ),
+    # The bundle runs test runs and load runs through its own executable (app/resources).
     Command("pytest", "pytest itself", "app.cli.pytest_command:run_pytest", listed=False),
+    Command("locust", "Locust itself", "app.load.locustfiles.run:run_locust", listed=False),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

@@ -12,12 +12,26 @@ from app.cli.commands import BY_NAME, COMMANDS, has_display
 from backend import __version__
 
 
+class CommandsFormatter(argparse.HelpFormatter):
+    """Every command's name and help on one line: argparse measures the commands' names before
+    it indents them, so a long one (`load-worker`) would push its help to the next line."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            longest = max((len(name) for name in action.choices), default=0)
+            self._action_max_length = max(
+                self._action_max_length, longest + 2 * self._indent_increment
+            )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="chaindeck",
         description="ChainDeck: a control room for blockchain nodes. "
         "With no command it opens the window.",
         epilog="Each command has its own --help.",
+        formatter_class=CommandsFormatter,
     )
     p.add_argument("--version", action="version", version=f"chaindeck {__version__}")
     commands = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -12,12 +12,21 @@ from app.storage.clusters import SAVED, ClusterStore
 from app.storage.migrations import SchemaError
 from app.targets import RunTarget, TargetError, TargetResolver, TargetSources, saved_cluster_targets
 
-__all__ = ["TargetError", "resolve_target"]
+__all__ = ["TargetError", "resolve_target", "resolve_targets"]
 
 
 def resolve_target(text: str, kind: str | None, data_dir: Path | None = None) -> RunTarget:
+    return _resolver(text, data_dir).resolve_one(text, kind)
+
+
+def resolve_targets(text: str, kind: str | None, data_dir: Path | None = None) -> list[RunTarget]:
+    """One node, or every node of a saved cluster."""
+    return _resolver(text, data_dir).resolve(text, kind)
+
+
+def _resolver(text: str, data_dir: Path | None) -> TargetResolver:
     if text.startswith(("http://", "https://")):
-        return TargetResolver(TargetSources()).resolve_one(text, kind)
+        return TargetResolver(TargetSources())
     profiles, clusters = _saved(data_dir)
     by_name = {c["name"]: c for c in clusters}
 
@@ -29,7 +38,7 @@ def resolve_target(text: str, kind: str | None, data_dir: Path | None = None) ->
     sources = TargetSources(
         profiles=lambda: profiles, clusters=lambda: list(by_name), members=members
     )
-    return TargetResolver(sources).resolve_one(text, kind)
+    return TargetResolver(sources)
 
 
 def _saved(data_dir: Path | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ from app.clients.probe import NodeInfo, probe
 from app.jobs.events import Exited, Finished, JobEvent
 from app.jobs.process_job import ProcessJob
 from app.jobs.status import RunStatus
-from app.load.funding import Senders, fund_senders
+from app.load.funding import NEEDS_OPERATOR, Senders, fund_senders
 from app.load.plan import LoadError, LoadPlan
 from app.load.scenarios import LOCUSTFILES, locustfile
 from app.load.thresholds import judge
@@ -144,6 +144,9 @@ class LoadJob(ProcessJob):
 
     # -- as a job of the runner ----------------------------------------------------------------
     async def prepare(self) -> str | None:
+        target = self.plan.target
+        if self.plan.sends and (not target.username or target.password is None):
+            return NEEDS_OPERATOR
         try:
             self.info = await probe(self.plan.target.url, self.plan.kind)
         except NodeError as exc:

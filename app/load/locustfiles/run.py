@@ -1,8 +1,10 @@
-"""`chaindeck locust ...`: Locust inside the bundle, whose Python cannot be run by itself
-(app/resources.locust_command). Here, because only this folder may import locust."""
+"""`chaindeck locust ...` (hidden: Locust inside the bundle, whose Python cannot be run by
+itself; app/resources.locust_command) and `chaindeck load-worker` (shared/spec/load.md). Here,
+because only this folder may import locust."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
@@ -12,3 +14,21 @@ def run_locust(argv: list[str]) -> int:
 
     main()
     return 0
+
+
+def run_load_worker(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="chaindeck load-worker",
+        description="Join a `chaindeck load --master-bind HOST:PORT` run as one more Locust "
+        "worker; the scenario comes from the master. Locust's link has NO authentication: "
+        "run it on a private network only.",
+    )
+    parser.add_argument("--master", required=True, metavar="HOST:PORT", help="the run's master")
+    args = parser.parse_args(argv)
+    host, sep, port = args.master.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        print(f"chaindeck load-worker: --master {args.master!r}: HOST:PORT", file=sys.stderr)
+        return 2
+    return run_locust(
+        ["-f", "-", "--worker", "--master-host", host, "--master-port", port, "-L", "WARNING"]
+    )
