@@ -67,7 +67,10 @@ class Composition:
         from app.services.fleet_service import FleetService
         from app.services.health_service import HealthService
         from app.services.lifecycle import Service
+        from app.services.load_service import LoadService
         from app.services.node_service import NodeService
+        from app.services.run_targets import run_target_resolver
+        from app.services.runs_service import RunsService
         from app.services.session_service import SessionService
         from app.services.settings_service import SettingsService
         from app.services.test_run_service import TestRunService
@@ -75,7 +78,9 @@ class Composition:
         from app.storage.alert_store import AlertStore
         from app.storage.app_db import AppDb
         from app.storage.clusters import ClusterStore
+        from app.storage.load_runs import LoadRunStore
         from app.storage.metrics_store import MetricsStore
+        from app.storage.runs import RunStore
         from app.storage.test_runs import TestRunStore
         from widgets.main_window import MainWindow
 
@@ -83,7 +88,8 @@ class Composition:
         self.paths = AppPaths.at(options.data_dir)
         self.db = AppDb(self.paths.database)
         self.settings = SettingsService(self.db)
-        self.runner = JobRunner()  # one queue per target for every kind of run
+        self.runs = RunsService(RunStore(self.db), JobRunner())  # one queue per target
+        self.runner = self.runs.runner
         self.node = NodeService()
         devnet = DevnetSettings.from_dict(self.settings.get("devnet"))
         self.devnet = DevnetService(self.paths, devnet, ephemeral=options.ephemeral)
@@ -106,10 +112,19 @@ class Composition:
             self.settings,
             self.runner,
         )
+        self.load = LoadService(
+            LoadRunStore(self.db),
+            self.paths.logs,
+            run_target_resolver(self.node, self.connections, self.fleet),
+            self.runner,
+        )
+        self.connections.profilesChanged.connect(lambda _p: self.load.targetsChanged.emit())
+        self.fleet.clustersChanged.connect(lambda _c: self.load.targetsChanged.emit())
         # Started in this order, stopped in the reverse: runs, then what watches nodes, then the
         # active node's subscription, then the embedded node, and the settings' last writes.
         self.services: tuple[Service, ...] = (
             self.settings,
+            self.runs,
             self.devnet,
             self.node,
             self.wallets,
@@ -121,6 +136,7 @@ class Composition:
             self.fleet,
             self.dashboard,
             self.tests,
+            self.load,
         )
         self.window = MainWindow(
             settings=self.settings,
@@ -132,6 +148,7 @@ class Composition:
             explorer=self.explorer,
             dashboard=self.dashboard,
             tests=self.tests,
+            load=self.load,
             fleet=self.fleet,
             health=self.health,
             alerts=self.alerts,
@@ -142,6 +159,7 @@ class Composition:
         for service in self.services:
             await service.start()
         await self.window.tests_panel.reload_history()
+        await self.window.load_panel.reload_history()
         self.window.alerts_panel.reload_history()
         if self.options.profile:
             await self.session.use_profile(self.options.profile)

@@ -30,6 +30,7 @@ from app.services.devnet_service import DevnetService
 from app.services.explorer_service import ExplorerService
 from app.services.fleet_service import FleetService
 from app.services.health_service import HealthService
+from app.services.load_service import LoadService
 from app.services.node_service import NodeService
 from app.services.session_service import SessionService
 from app.services.settings_service import SettingsService
@@ -42,13 +43,15 @@ from widgets.dashboard_panel import DashboardPanel
 from widgets.explorer_panel import ExplorerPanel
 from widgets.fleet_panel import FleetPanel
 from widgets.health_panel import HealthPanel
+from widgets.load_panel import LoadPanel
 from widgets.node_settings_dialog import NodeSettingsDialog
 from widgets.status_bar import AlertIndicator, ConnectionStatus
 from widgets.tests_panel import TestsPanel
 from widgets.theme import THEMES, apply_theme
 from widgets.wallets_panel import WalletsPanel
 
-TABS = ("Dashboard", "Explorer", "Wallets", "Tests", "Fleet", "Health", "Alerts")
+# Ctrl+1… in this order; new tabs go at the end so the shortcuts people know stay put.
+TABS = ("Dashboard", "Explorer", "Wallets", "Tests", "Fleet", "Health", "Alerts", "Load")
 
 
 class MainWindow(QMainWindow):
@@ -66,6 +69,7 @@ class MainWindow(QMainWindow):
         explorer: ExplorerService,
         dashboard: DashboardService,
         tests: TestRunService,
+        load: LoadService,
         fleet: FleetService,
         health: HealthService,
         alerts: AlertService,
@@ -83,6 +87,7 @@ class MainWindow(QMainWindow):
         self.explorer_panel = ExplorerPanel(node, explorer)
         self.wallets_panel = WalletsPanel(wallets)
         self.tests_panel = TestsPanel(tests)
+        self.load_panel = LoadPanel(load)
         self.fleet_panel = FleetPanel(fleet)
         self.health_panel = HealthPanel(health)
         self.alerts_panel = AlertsPanel(alerts)
@@ -94,6 +99,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.fleet_panel, "Fleet")
         self.tabs.addTab(self.health_panel, "Health")
         self.tabs.addTab(self.alerts_panel, "Alerts")
+        self.tabs.addTab(self.load_panel, "Load")
         self.crash = CrashBanner()
         self.crash.restart.clicked.connect(self._restart_devnet)
         central = QWidget()
@@ -237,6 +243,7 @@ class MainWindow(QMainWindow):
     def set_plots_dark(self, dark: bool) -> None:
         self.dashboard_panel.set_dark(dark)
         self.health_panel.set_dark(dark)
+        self.load_panel.set_dark(dark)
 
     def set_theme(self, name: str) -> None:
         app = QApplication.instance()

@@ -56,7 +56,7 @@ def apply_theme(app: QApplication, choice: str) -> str:
 
 
 # Colours that mean something, in one place: plots, run statuses and test outcomes.
-SERIES_PENS = ("#3d7bd9", "#d9822b")
+SERIES_PENS = ("#3d7bd9", "#d9822b", "#2e9e6b", "#9b59b6")
 PLOT_BACKGROUND = {True: "#17181a", False: "w"}  # dark → background
 STATUS_COLOURS = {
     "passed": "#2e7d32",

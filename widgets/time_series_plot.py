@@ -26,6 +26,7 @@ class TimeSeriesPlot(pg.PlotWidget):
         y_range: tuple[float, float] | None = None,
         pan_in_time: bool = False,
         cursor: bool = False,
+        legend: bool = False,
     ) -> None:
         super().__init__(axisItems={"bottom": pg.DateAxisItem()} if dates else None)
         self.setTitle(title)
@@ -40,6 +41,8 @@ class TimeSeriesPlot(pg.PlotWidget):
         self.setMinimumHeight(140)
         self.y_range = y_range
         self.curves: list[pg.PlotDataItem] = []
+        if legend:  # before the curves, which join it by their names
+            self.addLegend(offset=(-4, 4), labelTextSize="8pt")
         for i, name in enumerate(series):
             pen = pg.mkPen(SERIES_PENS[i % len(SERIES_PENS)], width=1)
             extra = {"symbol": "o", "symbolSize": 5} if points else {}

@@ -20,15 +20,7 @@ from app.jobs.events import Finished, Refused, Started
 from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
 from app.load.job import LoadJob, LoadProgress, LoadTick
-from app.load.plan import (
-    LoadError,
-    LoadPlan,
-    check,
-    master_bind,
-    parse_duration,
-    parse_stages,
-    thresholds,
-)
+from app.load.plan import LoadError, LoadOptions, LoadPlan
 from app.load.scenarios import SCENARIOS
 from app.load.thresholds import UNIT_OF
 
@@ -82,22 +74,20 @@ def make_plan(args: argparse.Namespace) -> LoadPlan:
         targets = resolve_targets(args.target, args.kind, args.data_dir)
     except TargetError as exc:
         raise LoadError(str(exc)) from None
-    return check(
-        LoadPlan(
-            targets,
-            scenario=args.scenario,
-            users=args.users,
-            spawn_rate=args.spawn_rate,
-            duration=parse_duration(args.duration, "--duration"),
-            rate=args.rate,
-            stages=parse_stages(args.stages) if args.stages else None,
-            workers=args.workers,
-            master_bind=master_bind(args.master_bind),
-            thresholds=thresholds(args.threshold),
-            drain=parse_duration(args.drain, "--drain"),
-            kind=args.kind,
-        )
+    options = LoadOptions(
+        scenario=args.scenario,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        duration=args.duration,
+        rate=args.rate,
+        stages=args.stages or "",
+        workers=args.workers,
+        master_bind=args.master_bind,
+        thresholds=args.threshold,
+        drain=args.drain,
+        kind=args.kind,
     )
+    return options.plan(targets)
 
 
 def run_load(argv: list[str]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.load.scenarios import SCENARIOS, endpoint_names
@@ -149,3 +149,42 @@ def master_bind(text: str | None) -> tuple[str, int] | None:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
         raise LoadError(f"--master-bind {text!r}: HOST:PORT, such as 0.0.0.0:5557")
     return host, int(port)
+
+
+@dataclass
+class LoadOptions:
+    """A load run as a person writes it (the command line's options, the Load tab's fields)."""
+
+    scenario: str = "transfers"
+    users: int = 10
+    spawn_rate: float | None = None
+    duration: str = "30s"
+    rate: float | None = None
+    stages: str = ""
+    workers: int = 1
+    master_bind: str | None = None
+    thresholds: list[str] = field(default_factory=list)
+    drain: str = "30s"
+    kind: str | None = None
+
+    def plan(self, targets: list[RunTarget]) -> LoadPlan:
+        """The checked plan; `LoadError` names the option that is wrong."""
+        return check(
+            LoadPlan(
+                targets,
+                scenario=self.scenario,
+                users=self.users,
+                spawn_rate=self.spawn_rate,
+                duration=parse_duration(self.duration, "duration"),
+                rate=self.rate,
+                stages=parse_stages(self.stages) if self.stages.strip() else None,
+                workers=self.workers,
+                master_bind=master_bind(self.master_bind),
+                thresholds=thresholds([t for t in self.thresholds if t.strip()]),
+                drain=parse_duration(self.drain, "drain"),
+                kind=self.kind,
+            )
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -69,3 +69,40 @@ def summarise(
             "saturated": bool(cpu_by_second) and busy >= SATURATED_SHARE * len(cpu_by_second),
         },
     }
+
+
+COMPARED = (
+    ("requests/s", ("rps",)),
+    ("failures", ("failures",)),
+    ("latency p50 ms", ("latency_ms", "p50")),
+    ("latency p95 ms", ("latency_ms", "p95")),
+    ("latency p99 ms", ("latency_ms", "p99")),
+    ("included tx/s", ("transactions", "included_tps")),
+    ("inclusion p95 ms", ("transactions", "inclusion_ms", "p95")),
+    ("dropped", ("transactions", "dropped")),
+    ("block lag p95 ms", ("subscribers", "lag_ms", "p95")),
+    ("generator CPU max %", ("generator", "cpu_pct_max")),
+)
+
+
+def differences(
+    older: dict[str, Any], newer: dict[str, Any]
+) -> list[tuple[str, float | None, float | None, float | None]]:
+    """Each figure both runs' reports hold: (figure, older, newer, change in %)."""
+    rows = []
+    for label, path in COMPARED:
+        a, b = _dig(older, path), _dig(newer, path)
+        if a is None and b is None:
+            continue
+        change = (b - a) / abs(a) * 100 if a not in (None, 0) and b is not None else None
+        rows.append((label, a, b, change))
+    return rows
+
+
+def _dig(report: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    value: Any = report
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return float(value) if isinstance(value, int | float) else None

@@ -21,20 +21,22 @@ from app.jobs.test_run import (
     TestsCollected,
     prepare,
 )
-from app.services.connections_service import DEVNET, ConnectionsService, ProfileError
+from app.services.connections_service import ConnectionsService
 from app.services.fleet_service import FleetService
+from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
+from app.services.run_targets import run_target_resolver
 from app.services.settings_service import SettingsService
 from app.storage.test_runs import TestRunStore
 from app.suites import BUNDLED, SuiteError, suite_path
-from app.targets import ACTIVE, RunTarget, TargetError, TargetResolver, TargetSources
+from app.targets import ACTIVE, RunTarget, TargetError
 from app.tasks import cancel_all, spawn
 from app.test_results import RunTally
 
 log = logging.getLogger("chaindeck.tests")
 
 
-class TestRunService(QObject):
+class TestRunService(QObject, Lifecycle):
     __test__ = False
 
     runStarted = Signal(object)  # the run's row
@@ -63,35 +65,10 @@ class TestRunService(QObject):
         self.fleet = fleet
         self.settings = settings
         self.runner = runner or JobRunner()
-        self.resolver = TargetResolver(
-            TargetSources(
-                profiles=lambda: connections.profiles,
-                clusters=fleet.names,
-                members=self._members,
-                active=self._active,
-            )
-        )
+        self.resolver = run_target_resolver(node, connections, fleet)
         self.jobs: dict[int, RunHandle] = {}  # running, by run id
         self.waiting: list[RunHandle] = []  # every run not yet finished, queued or running
         self._tasks: list[asyncio.Task[Any]] = []
-
-    async def start(self) -> None:
-        """Runs of every kind left RUNNING by a crash or a kill become INTERRUPTED."""
-        await self.store.interrupt_running()
-
-    def _members(self, cluster: str) -> list[RunTarget]:
-        try:
-            members = self.fleet.members(cluster)
-        except ProfileError as exc:
-            raise TargetError(str(exc)) from None
-        return [RunTarget(m.url, m.kind, m.name, m.username, m.password) for m in members]
-
-    def _active(self) -> RunTarget | None:
-        client = self.node.client
-        if client is None:
-            return None
-        label = self.node.name or DEVNET
-        return RunTarget(client.url, client.kind, label, client.username, client.password)
 
     # -- suites -------------------------------------------------------------------------------
     def suite_choices(self) -> list[str]:

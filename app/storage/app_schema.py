@@ -74,6 +74,21 @@ def _v2_one_runs_table(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_load_runs(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE load_run_details (
+            run_id INTEGER PRIMARY KEY REFERENCES runs(id), scenario TEXT, node_kind TEXT,
+            node_version TEXT, users INTEGER, workers INTEGER, hold_s REAL, rate REAL,
+            options TEXT NOT NULL DEFAULT '{}');
+        CREATE TABLE load_ticks (
+            run_id INTEGER REFERENCES runs(id), t INTEGER, tick TEXT,
+            PRIMARY KEY (run_id, t));
+        """,
+    )
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     """`executescript` would COMMIT first and break the step's transaction: one by one."""
     for statement in sql.split(";"):
@@ -81,4 +96,4 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
             conn.execute(statement)
 
 
-STEPS: tuple[Step, ...] = (_v1_before_versions, _v2_one_runs_table)
+STEPS: tuple[Step, ...] = (_v1_before_versions, _v2_one_runs_table, _v3_load_runs)
