@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.clients.errors import NodeError
+from app.clients.ethereum import EthereumClient
 from app.clients.native import NativeClient
 from app.load.plan import LoadError
 from app.signing import Signer
@@ -28,7 +29,8 @@ class Senders:
     seeds: list[str]  # hex; they live as long as the run's files
     addresses: list[str]
     coins_each: float
-    source: str  # the managed wallet that paid them
+    source: str  # the managed wallet (or unlocked account) that paid them
+    gas_price: int = 0  # Ethereum: wei a gas unit, twice the node's price when funded
 
 
 NEEDS_OPERATOR = (
@@ -38,8 +40,13 @@ NEEDS_OPERATOR = (
 
 
 async def fund_senders(
-    target: RunTarget, count: int, progress: Callable[[str], None] = lambda _m: None
+    target: RunTarget,
+    count: int,
+    progress: Callable[[str], None] = lambda _m: None,
+    kind: str = "native",
 ) -> Senders:
+    if kind == "ethereum":
+        return await _fund_ethereum(target, count, progress)
     client = NativeClient(target.url, target.username, target.password)
     try:
         return await _fund(client, count, progress)
@@ -96,3 +103,43 @@ async def _confirmed(
                 await client.mine(1)
         await asyncio.sleep(0.2)
     raise LoadError(f"the funding transfers were not included within {CONFIRM_WITHIN:.0f} s")
+
+
+async def _fund_ethereum(target: RunTarget, count: int, progress: Callable[[str], None]) -> Senders:
+    """From the node's richest unlocked account (`eth_sendTransaction`), as a devnet has."""
+    from eth_account import Account  # only a run against Ethereum needs it
+
+    client = EthereumClient(target.url)
+    try:
+        chain_id = int(await client.call("eth_chainId"), 16)
+        gas_price = int(await client.call("eth_gasPrice"), 16) * 2
+        wallets = await client.wallets()
+        if not wallets:
+            raise LoadError("the node has no unlocked account to fund the senders from")
+        source = max(wallets, key=lambda w: float(w["balance"]))
+        coins = min(PER_SENDER, round(float(source["balance"]) * 0.5 / count, 8))
+        if coins < 0.01:
+            raise LoadError(f"the richest unlocked account holds {source['balance']}: too little")
+        accounts = [Account.create() for _ in range(count)]
+        progress(f"funding {count} senders with {coins:g} ETH each from {source['address']}")
+        for account in accounts:
+            await client.send(source["address"], account.address, coins)
+        last = accounts[-1].address
+        started = time.monotonic()
+        while float((await client.balance(last))["balance"]) < coins:
+            if time.monotonic() - started > CONFIRM_WITHIN:
+                raise LoadError("the funding transfers were not mined in time")
+            await asyncio.sleep(0.2)
+    except NodeError as exc:
+        raise LoadError(f"funding the senders: {exc}") from None
+    finally:
+        await client.close()
+    progress(f"{count} senders funded")
+    return Senders(
+        str(chain_id),
+        ["0x" + bytes(a.key).hex() for a in accounts],
+        [a.address.lower() for a in accounts],
+        coins,
+        source["address"],
+        gas_price,
+    )

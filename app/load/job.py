@@ -79,8 +79,12 @@ class LoadJob(ProcessJob):
         return self.plan.target.label
 
     # -- the engine's processes ----------------------------------------------------------------
+    @property
+    def node_kind(self) -> str:
+        return self.info.kind if self.info else self.plan.kind or "native"
+
     def files(self) -> str:
-        return f"{LOCUSTFILES / 'chaindeck.py'},{locustfile(self.plan.scenario)}"
+        return f"{LOCUSTFILES / 'chaindeck.py'},{locustfile(self.plan.scenario, self.node_kind)}"
 
     def command(self, events_fd: int) -> list[str]:
         return [
@@ -117,7 +121,7 @@ class LoadJob(ProcessJob):
         plan, senders = self.plan, self.senders
         return {
             "hosts": [t.url for t in plan.targets],
-            "kind": self.info.kind if self.info else "native",
+            "kind": self.node_kind,
             "scenario": plan.scenario,
             "users": plan.users,
             "spawn_rate": plan.start_rate,
@@ -130,6 +134,7 @@ class LoadJob(ProcessJob):
             "workers": plan.workers,
             "chain_id": senders.chain_id if senders else "",
             "senders": senders.seeds if senders else [],
+            "gas_price": senders.gas_price if senders else 0,
             "sink": "0x" + os.urandom(20).hex(),  # where the transfers' coins go: nobody's
         }
 
@@ -145,14 +150,13 @@ class LoadJob(ProcessJob):
     # -- as a job of the runner ----------------------------------------------------------------
     async def prepare(self) -> str | None:
         target = self.plan.target
-        if self.plan.sends and (not target.username or target.password is None):
-            return NEEDS_OPERATOR
         try:
-            self.info = await probe(self.plan.target.url, self.plan.kind)
+            self.info = await probe(target.url, self.plan.kind)
         except NodeError as exc:
             return str(exc)
-        if self.info.kind != "native":
-            return "load runs against Ethereum nodes are not built yet; a native node only"
+        needs_operator = self.info.kind == "native" and self.plan.sends
+        if needs_operator and (not target.username or target.password is None):
+            return NEEDS_OPERATOR
         return None
 
     async def run(self) -> AsyncIterator[JobEvent]:
@@ -162,7 +166,9 @@ class LoadJob(ProcessJob):
             messages: list[str] = []
             try:
                 needed = self.plan.senders_needed()
-                self.senders = await fund_senders(self.plan.target, needed, messages.append)
+                self.senders = await fund_senders(
+                    self.plan.target, needed, messages.append, self.node_kind
+                )
             except LoadError as exc:
                 yield Finished(RunStatus.FAILED, str(exc))
                 return
@@ -213,7 +219,7 @@ class LoadJob(ProcessJob):
             "type": "summary",
             "target": self.plan.target.url,
             "targets": [t.url for t in self.plan.targets],
-            "kind": self.info.kind if self.info else "native",
+            "kind": self.node_kind,
             "scenario": self.plan.scenario,
             "started": self.started,
             "ended": self.ended or _now(),

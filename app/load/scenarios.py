@@ -25,10 +25,11 @@ ETHEREUM_SUBSCRIBE = "eth_subscribe newHeads"
 SCENARIOS = ("transfers", "reads", "subscribers", "mixed")
 
 
-def locustfile(scenario: str) -> Path:
-    """The scenario's locustfile; a user's own file as it is."""
+def locustfile(scenario: str, kind: str = "native") -> Path:
+    """The scenario's locustfile for the node's protocol; a user's own file as it is."""
     if scenario in SCENARIOS:
-        return LOCUSTFILES / f"{scenario}.py"
+        prefix = "ethereum_" if kind == "ethereum" else ""
+        return LOCUSTFILES / f"{prefix}{scenario}.py"
     return Path(scenario).resolve()
 
 

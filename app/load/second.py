@@ -58,8 +58,11 @@ class Second:
         histogram.add(endpoint.latency, ms)
         if error is not None:
             endpoint.failures += 1
-            key = error if error in self.errors or len(self.errors) < ERROR_KINDS_KEPT else "other"
-            self.errors[key] = self.errors.get(key, 0) + 1
+            self.error(error)
+
+    def error(self, text: str) -> None:
+        key = text if text in self.errors or len(self.errors) < ERROR_KINDS_KEPT else "other"
+        self.errors[key] = self.errors.get(key, 0) + 1
 
     def reject(self, code: str) -> None:
         self.rejected[code] = self.rejected.get(code, 0) + 1

@@ -180,6 +180,12 @@ def _request(name: str, response_time: float, exception: BaseException | None, *
     RUN.current.request(name, response_time, _error_text(exception) if exception else None)
 
 
+@events.user_error.add_listener
+def _user_error(exception: BaseException, **_kw: Any) -> None:
+    """A scenario that raised: shown with the run's errors, not lost in Locust's log."""
+    RUN.current.error(f"user code: {type(exception).__name__}: {_error_text(exception)}")
+
+
 @events.quitting.add_listener
 def _quitting(environment: Environment, **_kw: Any) -> None:
     if not isinstance(environment.runner, WorkerRunner):

@@ -31,7 +31,7 @@ class InclusionTracker:
         )
         self.expected: dict[str, float] = {}  # accepted, not yet in a block: hash → sent at
         self.unsure: dict[str, float] = {}  # sent, answer lost: counted if it shows up
-        self.height = int(self._get("/api/v1/network/status")["blockHeight"])
+        self.height = self.head()
         self.follower = gevent.spawn(self._follow)
 
     # -- what the users tell it ------------------------------------------------------------------
@@ -49,6 +49,17 @@ class InclusionTracker:
             self.unsure[tx_hash] = sent_at
         set_pending(len(self.expected))
 
+    # -- one protocol's chain -------------------------------------------------------------------
+    def head(self) -> int:
+        return int(self._get("/api/v1/network/status")["blockHeight"])
+
+    def fetch(self, first: int, last: int) -> list[tuple[int, list[str]]]:
+        """Blocks first..last (or fewer: the node caps a range): height and transaction hashes."""
+        blocks = self._get(f"/api/v1/blocks/range?from={first}&to={last}")
+        return [
+            (int(b["height"]), [tx["hash"] for tx in b.get("transactions") or ()]) for b in blocks
+        ]
+
     # -- following the chain ---------------------------------------------------------------------
     def _get(self, path: str) -> Any:
         response = self.http.get(path)
@@ -63,7 +74,7 @@ class InclusionTracker:
             try:
                 ws = websocket.create_connection(ws_url, timeout=5)
                 ws.send(json.dumps({"type": "subscribe", "channels": ["blocks"]}))
-                self.catch_up(int(self._get("/api/v1/network/status")["blockHeight"]))
+                self.catch_up(self.head())
                 self._listen(ws)
             except Exception as exc:  # no /ws, a dropped socket, a restarting node: poll a while
                 log.info("block feed: %s; polling", exc)
@@ -78,42 +89,40 @@ class InclusionTracker:
             if message.get("type") == "new_block":
                 self.catch_up(int(message["block"]["height"]))
             elif message.get("type") == "lagged":
-                self.catch_up(int(self._get("/api/v1/network/status")["blockHeight"]))
+                self.catch_up(self.head())
 
     def _poll(self, seconds: float) -> None:
         until = time.monotonic() + seconds
         while time.monotonic() < until:
             try:
-                self.catch_up(int(self._get("/api/v1/network/status")["blockHeight"]))
+                self.catch_up(self.head())
             except Exception as exc:
                 log.info("polling blocks: %s", exc)
             gevent.sleep(POLL_S)
 
     def catch_up(self, height: int) -> None:
         while self.height < height:
-            last = min(height, self.height + RANGE)
-            blocks = self._get(f"/api/v1/blocks/range?from={self.height + 1}&to={last}")
+            blocks = self.fetch(self.height + 1, min(height, self.height + RANGE))
             if not blocks:
                 return
             seen = time.time()
             second = current()
-            for block in blocks:
-                for tx in block.get("transactions") or ():
-                    tx_hash = tx.get("hash")
+            for block_height, hashes in blocks:
+                for tx_hash in hashes:
                     sent_at = self.expected.pop(tx_hash, None) or self.unsure.pop(tx_hash, None)
                     if sent_at is not None:
                         second.included += 1
                         histogram.add(second.inclusion, (seen - sent_at) * 1000)
-                self.height = int(block["height"])
+                self.height = block_height
         set_pending(len(self.expected))
 
 
 _TRACKER: InclusionTracker | None = None
 
 
-def tracker(url: str) -> InclusionTracker:
+def tracker(url: str, kind: type[InclusionTracker] = InclusionTracker) -> InclusionTracker:
     """This worker's tracker, started by its first sending user."""
     global _TRACKER
     if _TRACKER is None:
-        _TRACKER = InclusionTracker(url)
+        _TRACKER = kind(url)
     return _TRACKER

@@ -91,23 +91,41 @@ class Schedule:
 SCHEDULE: list[Schedule] = []
 
 
+def take_sender(user: Any) -> int:
+    """A sending user's sender (an index into the plan's funded keys), kept in `user.slot`; the
+    open model's schedule starts with the worker's first sender."""
+    p = plan()
+    user.slot = SENDER_SLOTS.take()
+    index = RUN.worker_index() + p["workers"] * user.slot
+    if index >= len(p["senders"]):
+        SENDER_SLOTS.give_back(user.slot)
+        raise StopUser()  # more users than the run funded senders for
+    if p.get("rate") and not SCHEDULE:
+        SCHEDULE.append(Schedule(p["rate"] / p["workers"]))
+    return index
+
+
+def due_time() -> float | None:
+    """When to send: now (closed model), a slot's due time after waiting for it (open model),
+    or None when the slot is already late (counted as dropped)."""
+    if not SCHEDULE:
+        return time.time()
+    due = SCHEDULE[0].due()
+    if due is not None:
+        gevent.sleep(max(0.0, due - time.time()))
+    return due
+
+
 class TransferUser(ChainDeckUser):
     abstract = True
 
     def on_start(self) -> None:
-        p = plan()
-        self.slot = SENDER_SLOTS.take()
-        index = RUN.worker_index() + p["workers"] * self.slot
-        if index >= len(p["senders"]):
-            SENDER_SLOTS.give_back(self.slot)
-            raise StopUser()  # more users than the run funded senders for
+        index = take_sender(self)
         if index not in SIGNERS:
-            SIGNERS[index] = Signer(p["chain_id"], bytes.fromhex(p["senders"][index]))
+            SIGNERS[index] = Signer(plan()["chain_id"], bytes.fromhex(plan()["senders"][index]))
         self.signer = SIGNERS[index]
         self.signed: deque[tuple[dict[str, Any], str]] = deque()
-        self.tracker = tracker(p["hosts"][0])
-        if p.get("rate") and not SCHEDULE:
-            SCHEDULE.append(Schedule(p["rate"] / p["workers"]))
+        self.tracker = tracker(plan()["hosts"][0])
 
     def on_stop(self) -> None:
         SENDER_SLOTS.give_back(self.slot)
@@ -135,13 +153,9 @@ class TransferUser(ChainDeckUser):
 
     @task
     def send(self) -> None:
-        sent_at = time.time()
-        if SCHEDULE:
-            due = SCHEDULE[0].due()
-            if due is None:
-                return
-            gevent.sleep(max(0.0, due - time.time()))
-            sent_at = due
+        sent_at = due_time()
+        if sent_at is None:
+            return
         tx, tx_id = self._next()
         self.tracker.expect(tx_id, sent_at)
         current().sent += 1
@@ -158,7 +172,7 @@ class TransferUser(ChainDeckUser):
             else:
                 self.tracker.forget(tx_id)
             current().reject(str(code))
-            r.failure(f"{code} {_error_code(r.content)}".strip())
+            r.failure(f"{code} {error_code(r.content)}".strip())
         if code == 422:
             self._resync()
 
@@ -176,7 +190,7 @@ class ReadUser(ChainDeckUser):
     def _json(self, path: str, name: str) -> Any:
         with self.client.get(path, name=name, catch_response=True) as answer:
             if answer.status_code != 200:
-                answer.failure(f"{answer.status_code} {_error_code(answer.content)}".strip())
+                answer.failure(f"{answer.status_code} {error_code(answer.content)}".strip())
                 return None
             return json.loads(answer.content)
 
@@ -214,20 +228,25 @@ class SubscriberUser(ChainDeckUser):
     """Holds `/ws` open and measures each new block's delivery lag (block timestamp → here)."""
 
     abstract = True
+    subscribe_name = NATIVE_SUBSCRIBE
+    path = "/ws"
+
+    def subscribe(self) -> None:
+        self.ws.send(json.dumps({"type": "subscribe", "channels": ["blocks"]}))
 
     def on_start(self) -> None:
         started = time.perf_counter()
         error: BaseException | None = None
         try:
             self.ws = websocket.create_connection(
-                "ws" + self.host[len("http") :] + "/ws", timeout=5
+                "ws" + self.host[len("http") :] + self.path, timeout=5
             )
-            self.ws.send(json.dumps({"type": "subscribe", "channels": ["blocks"]}))
+            self.subscribe()
         except Exception as exc:
             error = exc
         self.environment.events.request.fire(
             request_type="WS",
-            name=NATIVE_SUBSCRIBE,
+            name=self.subscribe_name,
             response_time=(time.perf_counter() - started) * 1000,
             response_length=0,
             exception=error,
@@ -258,7 +277,7 @@ class SubscriberUser(ChainDeckUser):
             current().lagged += int(message.get("dropped", 0))
 
 
-def _error_code(body: bytes | None) -> str:
+def error_code(body: bytes | None) -> str:
     try:
         return str(json.loads(body or b"{}").get("error", ""))
     except (ValueError, AttributeError):
