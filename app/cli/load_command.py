@@ -19,6 +19,7 @@ from app.cli.targets import TargetError, resolve_targets
 from app.jobs.events import Finished, Refused, Started
 from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
+from app.load.html_report import write_html
 from app.load.job import LoadJob, LoadProgress, LoadTick
 from app.load.plan import LoadError, LoadOptions, LoadPlan
 from app.load.scenarios import SCENARIOS
@@ -65,6 +66,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=("native", "ethereum"), help="skip probing the protocol")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
     p.add_argument("--report", type=Path, metavar="FILE", help="write the summary as JSON")
+    p.add_argument(
+        "--html", type=Path, metavar="FILE", help="write a self-contained report with the charts"
+    )
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     return p
 
@@ -94,17 +98,20 @@ def run_load(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     try:
         plan = make_plan(args)
-        if args.report is not None and not args.report.parent.exists():
-            raise LoadError(f"no folder {args.report.parent} for {args.report}")
+        for out in (args.report, args.html):
+            if out is not None and not out.parent.exists():
+                raise LoadError(f"no folder {out.parent} for {out}")
     except LoadError as exc:
         print(f"chaindeck load: {exc}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="chaindeck-load-") as tmp:
         job = LoadJob(plan, Path(tmp))
-        return asyncio.run(_run(job, args.json, args.report, sys.stdout))
+        return asyncio.run(_run(job, args.json, args.report, args.html, sys.stdout))
 
 
-async def _run(job: LoadJob, as_json: bool, report_path: Path | None, out: TextIO) -> int:
+async def _run(
+    job: LoadJob, as_json: bool, report_path: Path | None, html_path: Path | None, out: TextIO
+) -> int:
     loop = asyncio.get_running_loop()
     handle = JobRunner().submit(job)
     with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
@@ -134,6 +141,8 @@ async def _run(job: LoadJob, as_json: bool, report_path: Path | None, out: TextI
         return 1 if finished.status == RunStatus.CANCELLED else 2
     if report_path is not None:
         report_path.write_text(json.dumps(report, indent=2))
+    if html_path is not None:
+        write_html(html_path, report, job.ticks)
     if as_json:
         print(json.dumps(report), file=out, flush=True)
     else:

@@ -3,6 +3,7 @@ CLI, the node (with its verifier processes) and the window with its embedded nod
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -120,6 +121,25 @@ def test_test_runs_work_from_the_bundle(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "passed: 3 passed" in done.stdout
+
+
+def test_load_runs_work_from_the_bundle(
+    bundle: Path, bundled_node: NodeProcess, tmp_path: Path
+) -> None:
+    """Locust's master and worker run as the bundle's own executable, its locustfiles on disk."""
+    env = isolated_env(tmp_path)
+    env.update(CHAINDECK_TARGET_USER=OPERATOR[0], CHAINDECK_TARGET_PASSWORD=OPERATOR[1])
+    done = subprocess.run(
+        [str(bundle), "load", bundled_node.url, "--users", "2", "--duration", "2s", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(done.stdout.splitlines()[-1])
+    assert summary["transactions"]["included"] > 0 and summary["errors"] == {}
 
 
 def listening_port(process: psutil.Process) -> int | None:

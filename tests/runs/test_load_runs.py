@@ -67,10 +67,10 @@ def locust_processes() -> list[psutil.Process]:
 def test_transfers_on_two_workers_report_what_the_node_has(
     node: NodeProcess, tmp_path: Path
 ) -> None:
-    report_path = tmp_path / "load.json"
+    report_path, html_path = tmp_path / "load.json", tmp_path / "load.html"
     run = load(
         node.url, "--users", "6", "--duration", "3s", "--workers", "2", "--json",
-        "--report", str(report_path),
+        "--report", str(report_path), "--html", str(html_path),
         "--threshold", "p95<5s", "--threshold", "errors<1%",
         "--threshold", "inclusion_p95<10s", "--threshold", "included_tps>0/s",
     )  # fmt: skip
@@ -92,6 +92,9 @@ def test_transfers_on_two_workers_report_what_the_node_has(
     )
     assert nonces == tx["included"]
     assert len(summary["senders"]) == 7  # 6 users over 2 workers: one spare for the spread
+    page = html_path.read_text()
+    assert "Load run <span class='pass'>passed</span>" in page and "PASS p95 = " in page
+    assert "Plotly.newPlot" in page and "<script src=" not in page  # charts, nothing fetched
     assert not locust_processes()
 
 
