@@ -92,7 +92,7 @@ class ProcessJob:
                     if isinstance(event, dict) and "event" in event:
                         yield event
             self.exit_code = await self.proc.wait()
-            await self._stop_helpers(grace=3.0)  # they end with the child
+            await self._stop_helpers(grace=0.5)  # they end with the child (or are told to)
         except BaseException:
             await self.cancel()  # the consumer went away or was cancelled: stop the child too
             raise

@@ -15,16 +15,17 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.jobs.events import Finished, Refused, Started, Waiting
-from app.jobs.runner import JobRunner, RunHandle
+from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
 from app.load.job import LoadJob, LoadPhase, LoadProgress, LoadTick
 from app.load.plan import LoadError, LoadOptions, LoadPlan
 from app.load.scenarios import SCENARIOS
 from app.load.thresholds import ThresholdError, parse_threshold
 from app.services.lifecycle import Lifecycle
+from app.services.running_runs import RunningRuns
 from app.storage.load_runs import LoadRunStore
 from app.targets import TargetError, TargetResolver
-from app.tasks import cancel_all, spawn
+from app.tasks import spawn
 
 log = logging.getLogger("chaindeck.load")
 TICK_COLUMNS = ("t", "phase", "users", "rps", "failures_s", "p50", "p95", "p99", "sent",
@@ -32,7 +33,7 @@ TICK_COLUMNS = ("t", "phase", "users", "rps", "failures_s", "p50", "p95", "p99",
                 "lag_p95", "cpu_max")  # fmt: skip
 
 
-class LoadService(QObject, Lifecycle):
+class LoadService(QObject, RunningRuns, Lifecycle):
     runStarted = Signal(object)  # the run's row
     progressed = Signal(int, str)  # run id, what happens before the clock starts
     phaseChanged = Signal(int, str)  # run id, ramp / hold / drain
@@ -55,9 +56,7 @@ class LoadService(QObject, Lifecycle):
         self.logs = logs
         self.resolver = resolver
         self.runner = runner
-        self.jobs: dict[int, tuple[RunHandle, LoadJob]] = {}  # running, by run id
-        self.waiting: list[RunHandle] = []
-        self._tasks: list[asyncio.Task[Any]] = []
+        RunningRuns.__init__(self)
 
     # -- choices ---------------------------------------------------------------------------------
     def scenario_choices(self) -> list[str]:
@@ -106,7 +105,7 @@ class LoadService(QObject, Lifecycle):
                     row = await self.store.create(self._detail(plan, options, job))
                     run_id = row["id"]
                     job.log_path = self.logs / f"load-run-{run_id}.log"
-                    self.jobs[run_id] = (handle, job)
+                    self.jobs[run_id] = handle
                     self.runStarted.emit(row)
                 elif run_id is None:
                     if isinstance(event, Finished):  # left the queue before it started
@@ -172,22 +171,8 @@ class LoadService(QObject, Lifecycle):
 
     def _job(self, run_id: int | None) -> LoadJob | None:
         run_id = self.running() if run_id is None else run_id
-        entry = self.jobs.get(run_id) if run_id is not None else None
-        return entry[1] if entry else None
-
-    async def cancel(self, run_id: int | None = None) -> None:
-        """Cancel one run, or every run, queued or running."""
-        if run_id is None:
-            handles = list(self.waiting)
-        elif run_id in self.jobs:
-            handles = [self.jobs[run_id][0]]
-        else:
-            return
-        await asyncio.gather(*(handle.cancel() for handle in handles))
-
-    async def stop(self) -> None:
-        await self.cancel()
-        await cancel_all(self._tasks)
+        handle = self.jobs.get(run_id) if run_id is not None else None
+        return handle.job if handle is not None and isinstance(handle.job, LoadJob) else None
 
     # -- history ---------------------------------------------------------------------------------
     async def history(self) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.jobs.events import Finished, Refused, Started, Waiting
-from app.jobs.runner import JobRunner, RunHandle
+from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
 from app.jobs.test_run import (
     TestFinished,
@@ -26,17 +26,18 @@ from app.services.fleet_service import FleetService
 from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
 from app.services.run_targets import run_target_resolver
+from app.services.running_runs import RunningRuns
 from app.services.settings_service import SettingsService
 from app.storage.test_runs import TestRunStore
 from app.suites import BUNDLED, SuiteError, suite_path
 from app.targets import ACTIVE, RunTarget, TargetError
-from app.tasks import cancel_all, spawn
+from app.tasks import spawn
 from app.test_results import RunTally
 
 log = logging.getLogger("chaindeck.tests")
 
 
-class TestRunService(QObject, Lifecycle):
+class TestRunService(QObject, RunningRuns, Lifecycle):
     __test__ = False
 
     runStarted = Signal(object)  # the run's row
@@ -66,9 +67,7 @@ class TestRunService(QObject, Lifecycle):
         self.settings = settings
         self.runner = runner or JobRunner()
         self.resolver = run_target_resolver(node, connections, fleet)
-        self.jobs: dict[int, RunHandle] = {}  # running, by run id
-        self.waiting: list[RunHandle] = []  # every run not yet finished, queued or running
-        self._tasks: list[asyncio.Task[Any]] = []
+        RunningRuns.__init__(self)
 
     # -- suites -------------------------------------------------------------------------------
     def suite_choices(self) -> list[str]:
@@ -205,21 +204,6 @@ class TestRunService(QObject, Lifecycle):
     ) -> None:
         row = await self.store.finish(run_id, status, tally.counts, tally.total, message)
         self.runFinished.emit(row)
-
-    async def cancel(self, run_id: int | None = None) -> None:
-        """Cancel one run, or every run, queued or running."""
-        if run_id is None:
-            handles = list(self.waiting)
-        elif run_id in self.jobs:
-            handles = [self.jobs[run_id]]
-        else:
-            return
-        await asyncio.gather(*(handle.cancel() for handle in handles))
-
-    async def stop(self) -> None:
-        """On quit: cancel runs (their rows end CANCELLED), then the tasks."""
-        await self.cancel()
-        await cancel_all(self._tasks)
 
     # -- history -------------------------------------------------------------------------------
     async def history(self) -> list[dict[str, Any]]:

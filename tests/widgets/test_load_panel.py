@@ -40,7 +40,7 @@ def test_a_load_run_from_the_tab(qtbot: QtBot, deck: Composition, tmp_path: Path
 
     form.scenario.setCurrentText("transfers")
     form.users.setValue(3)
-    form.duration.setText("2s")
+    form.duration.setText("1s")
     form.drain.setText("10s")
     form.workers.setValue(1)
     seen: list[tuple[int, dict[str, object]]] = []
@@ -59,7 +59,7 @@ def test_a_load_run_from_the_tab(qtbot: QtBot, deck: Composition, tmp_path: Path
     form.thresholds.setPlainText("rps>1000000/s")
     second = run_once(qtbot, deck, panel)
     assert second["status"] == "FAILED"
-    assert "FAIL rps = " in panel.verdict.text() and "over the 2 s hold" in panel.verdict.text()
+    assert "FAIL rps = " in panel.verdict.text() and "over the 1 s hold" in panel.verdict.text()
     qtbot.waitUntil(lambda: status_of(panel, 0) == "failed")
     assert panel.history_table.rowCount() == 2
 

@@ -51,7 +51,7 @@ class Run:
         self.drain_end: float | None = None
         self.users_override: int | None = None
         self.stops = 0  # "stop" commands: the first ends the hold, a second one the drain
-        self.drained = False  # every worker said nothing is pending, for a whole second
+        self.pending_by_worker: dict[str, tuple[int, int]] = {}  # its latest second, pending
         self.hold = Second()
         self.whole = Second()
         self.cpu: list[float] = []
@@ -78,8 +78,16 @@ class Run:
             return "hold"
         return "drain"
 
-    def add(self, at: int, wire: dict[str, Any]) -> None:
+    def add(self, worker: str, at: int, wire: dict[str, Any]) -> None:
         self.seconds.setdefault(at, Second()).add(wire)
+        self.pending_by_worker[worker] = (at, wire["pending"])
+
+    def drained(self) -> bool:
+        """Every worker, in a second that began after the hold ended, had nothing pending."""
+        if self.hold_end is None or len(self.pending_by_worker) < self.plan.get("workers", 1):
+            return False
+        after = int(self.hold_end) + 1
+        return all(at >= after and n == 0 for at, n in self.pending_by_worker.values())
 
     def close_seconds(self, until: float) -> None:
         """Emit every second that ended before `until` and add it to the run's totals."""
@@ -96,9 +104,6 @@ class Run:
             if phase == "hold":
                 self.cpu.append(cpu)
             self.last_pending = second.pending
-            workers = self.plan.get("workers", 1)
-            if phase == "drain" and second.pending == 0 and second.reports >= workers:
-                self.drained = True
             self.users_max = max(self.users_max, second.users)
             t = at - start
             second.cpu_max = cpu
@@ -210,7 +215,7 @@ def _worker_clock(runner: WorkerRunner) -> None:
 
 
 def _on_second(environment: Environment, msg: Any, **_kw: Any) -> None:
-    RUN.add(int(msg.data["at"]), msg.data["second"])
+    RUN.add(str(msg.node_id), int(msg.data["at"]), msg.data["second"])
 
 
 # -- master: one line a second, and the job's commands ---------------------------------------------
@@ -264,10 +269,10 @@ class ChainDeckShape(LoadTestShape):
                 RUN.emit({"event": "phase", "phase": "drain"})
                 return 0, STOP_RATE
             return self.users(now - RUN.t0), self.spawn_rate(now - RUN.t0)
-        if now < self.drain_until and not RUN.drained and RUN.stops < 2:
+        if now < self.drain_until and not RUN.drained() and RUN.stops < 2:
             return 0, STOP_RATE
         RUN.drain_end = now
-        gevent.sleep(SETTLE_S + 0.2)  # the last seconds reach us before the summary
+        gevent.sleep(1.2)  # each worker's last second reaches us before the summary
         RUN.finish(cancelled=False)
         return None
 
