@@ -117,6 +117,8 @@ class Composition:
             self.paths.logs,
             run_target_resolver(self.node, self.connections, self.fleet),
             self.runner,
+            self.health,
+            self.fleet,
         )
         self.connections.profilesChanged.connect(lambda _p: self.load.targetsChanged.emit())
         self.fleet.clustersChanged.connect(lambda _c: self.load.targetsChanged.emit())

@@ -61,6 +61,32 @@ class Signer:
         }
 
 
+def signed_body(signer: Signer, to: str, amount_units: int, fee_units: int) -> tuple[bytes, str]:
+    """One transfer ready to send: its JSON body and its hash, each computed once (the load
+    generator's hot path: no second encoding, no re-derived signing bytes)."""
+    nonce, signer.nonce = signer.nonce, signer.nonce + 1
+    fields = {
+        "chainId": signer.chain_id,
+        "from": signer.address,
+        "to": to,
+        "amount": amount_units,
+        "fee": fee_units,
+        "nonce": nonce,
+        "memo": "",
+    }
+    message = Signer.signing_bytes(fields)
+    signature = signer.key.sign(message).signature
+    digest = hashlib.blake2b(message + signature, digest_size=32).hexdigest()
+    body = {
+        **fields,
+        "amount": amount_units / COIN,
+        "fee": fee_units / COIN,
+        "publicKey": signer.public_key.hex(),
+        "signature": signature.hex(),
+    }
+    return json.dumps(body, separators=(",", ":")).encode(), "0x" + digest
+
+
 def tx_hash(tx: dict[str, Any]) -> str:
     """The hash node-api.md defines: BLAKE2b-256 over the signing bytes + the signature."""
     fields = {k: tx[k] for k in ("chainId", "from", "to", "nonce", "memo")}

@@ -24,10 +24,23 @@ class LoadCharts(QWidget):
         )
         self.latency = TimeSeriesPlot("Latency", "ms", ("p50", "p95", "p99"), **common)
         self.inclusion = TimeSeriesPlot(
-            "Inclusion and block delivery", "ms", ("inclusion p95", "block lag p95"), **common
+            "Inclusion and blocks",
+            "ms",
+            ("inclusion p95", "block lag p95", "node block time"),
+            **common,
         )
         self.users = TimeSeriesPlot("Users", "", ("users",), x_label="s")
-        self.plots = (self.throughput, self.latency, self.inclusion, self.users)
+        # The target node's own figures (its health history, when the fleet watches it).
+        self.node_mempool = TimeSeriesPlot("Target node: mempool", "tx", ("mempool",), x_label="s")
+        self.node_cpu = TimeSeriesPlot("Target node: CPU", "%", ("cpu",), x_label="s")
+        self.plots = (
+            self.throughput,
+            self.latency,
+            self.inclusion,
+            self.users,
+            self.node_mempool,
+            self.node_cpu,
+        )
         for plot in self.plots[1:]:
             plot.setXLink(self.throughput)  # one time axis
         layout = QGridLayout(self)
@@ -35,7 +48,10 @@ class LoadCharts(QWidget):
         for i, plot in enumerate(self.plots):
             layout.addWidget(plot, i // 2, i % 2)
 
-    def show_ticks(self, ticks: list[dict[str, Any]]) -> None:
+    def show_ticks(
+        self, ticks: list[dict[str, Any]], node: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """The run's seconds, and the target node's figures over them where known."""
         t = column(ticks, "t")
         self.throughput.show_series(
             t, column(ticks, "rps"), column(ticks, "failures_s"), column(ticks, "included")
@@ -43,8 +59,20 @@ class LoadCharts(QWidget):
         self.latency.show_series(
             t, column(ticks, "p50"), column(ticks, "p95"), column(ticks, "p99")
         )
-        self.inclusion.show_series(t, column(ticks, "inclusion_p95"), column(ticks, "lag_p95"))
+        block_time = np.full(len(t), np.nan)
+        if node is not None:  # the node's seconds onto the run's
+            index = {int(s): i for i, s in enumerate(node["t"])}
+            for i, second in enumerate(t):
+                if int(second) in index:
+                    block_time[i] = node["block_time_ms"][index[int(second)]]
+        self.inclusion.show_series(
+            t, column(ticks, "inclusion_p95"), column(ticks, "lag_p95"), block_time
+        )
         self.users.show_series(t, column(ticks, "users"))
+        empty = np.zeros(0)
+        node_t = node["t"] if node is not None else empty
+        self.node_mempool.show_series(node_t, node["mempool"] if node is not None else empty)
+        self.node_cpu.show_series(node_t, node["cpu_pct"] if node is not None else empty)
 
     def set_dark(self, dark: bool) -> None:
         for plot in self.plots:

@@ -60,6 +60,7 @@ class LoadPanel(QWidget):
         self.run_id: int | None = None  # the run the charts show
         self.ticks: list[dict[str, Any]] = []
         self.hold_s = 0.0
+        self.url = ""
 
         self.form = LoadForm(load.scenario_choices(), load.threshold_problem)
         self.end_hold_button = QPushButton("End hold")
@@ -198,6 +199,7 @@ class LoadPanel(QWidget):
 
     def _run_started(self, run: dict[str, Any]) -> None:
         self.run_id, self.ticks, self.hold_s = run["id"], [], float(run["hold_s"])
+        self.url = str(run["target_url"])
         self.charts.show_ticks([])
         self.verdict.clear()
         self.errors.setRowCount(0)
@@ -209,11 +211,12 @@ class LoadPanel(QWidget):
         self._update_buttons()
         self._reload()
 
-    def _tick(self, run_id: int, tick: dict[str, Any]) -> None:
+    @asyncSlot(int, object)
+    async def _tick(self, run_id: int, tick: dict[str, Any]) -> None:
         if run_id != self.run_id:
             return
         self.ticks.append(tick)
-        self.charts.show_ticks(self.ticks)
+        self.charts.show_ticks(self.ticks, await self.load.node_figures(self.url, self.ticks))
         held = sum(1 for t in self.ticks if t["phase"] == "hold")
         self.progress.setValue(min(held, self.progress.maximum()))
         self.counts.setText(
@@ -267,8 +270,8 @@ class LoadPanel(QWidget):
         run = next((r for r in self.history_table.runs if r["id"] == run_id), None)
         if run is None or self.load.running() == run_id:
             return
-        self.run_id, self.ticks = run_id, await self.load.ticks(run_id)
-        self.charts.show_ticks(self.ticks)
+        self.run_id, self.ticks, self.url = run_id, await self.load.ticks(run_id), run["target_url"]
+        self.charts.show_ticks(self.ticks, await self.load.node_figures(self.url, self.ticks))
         self.show_verdict(run)
         self.views.setCurrentIndex(0)
 

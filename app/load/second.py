@@ -116,12 +116,14 @@ class Second:
     def latency(self) -> Buckets:
         return histogram.merged(e.latency for e in self.endpoints.values())
 
-    def tick(self, t: int, phase: str) -> dict[str, Any]:
-        """The spec's once-a-second line (as an event: the CLI renames `event` to `type`)."""
+    def tick(self, t: int, phase: str, at: int = 0) -> dict[str, Any]:
+        """The spec's once-a-second line (as an event: the CLI renames `event` to `type`);
+        `at` is the second's wall-clock time, to line it up with the node's own figures."""
         latency = histogram.figures(self.latency())
         return {
             "event": "tick",
             "t": t,
+            "at": at,
             "phase": phase,
             "users": self.users,
             "rps": self.requests,

@@ -21,6 +21,7 @@ from app.fleet.member import MemberState
 from app.fleet.poller import FleetPoller
 from app.jobs.embedded_node import DevnetSettings, NodeStartError, ReadyNode
 from app.jobs.local_cluster import ClusterMember, LocalCluster
+from app.jobs.runner import target_key
 from app.paths import AppPaths
 from app.services.connections_service import DEVNET, ProfileError, check_profile
 from app.storage.clusters import LOCAL, SAVED, ClusterStore
@@ -256,6 +257,15 @@ class FleetService(QObject):
         poller = FleetPoller(members)
         self.states[name] = poller.states
         await poller.run(lambda states: self.fleetUpdated.emit(name, states))
+
+    def watched_name(self, url: str) -> str | None:
+        """The name under which a watched node's figures are kept (its health history)."""
+        key = target_key(url)
+        for states in self.states.values():
+            for state in states:
+                if target_key(state.url) == key:
+                    return str(state.name)
+        return None
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)

@@ -9,11 +9,14 @@ import csv
 import logging
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.health.series import METRICS
 from app.jobs.events import Finished, Refused, Started, Waiting
 from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
@@ -21,6 +24,8 @@ from app.load.job import LoadJob, LoadPhase, LoadProgress, LoadTick
 from app.load.plan import LoadError, LoadOptions, LoadPlan
 from app.load.scenarios import SCENARIOS
 from app.load.thresholds import ThresholdError, parse_threshold
+from app.services.fleet_service import FleetService
+from app.services.health_service import HealthService
 from app.services.lifecycle import Lifecycle
 from app.services.running_runs import RunningRuns
 from app.storage.load_runs import LoadRunStore
@@ -28,7 +33,7 @@ from app.targets import TargetError, TargetResolver
 from app.tasks import spawn
 
 log = logging.getLogger("chaindeck.load")
-TICK_COLUMNS = ("t", "phase", "users", "rps", "failures_s", "p50", "p95", "p99", "sent",
+TICK_COLUMNS = ("t", "at", "phase", "users", "rps", "failures_s", "p50", "p95", "p99", "sent",
                 "accepted", "rejected", "included", "pending", "dropped", "inclusion_p95",
                 "lag_p95", "cpu_max")  # fmt: skip
 
@@ -49,6 +54,8 @@ class LoadService(QObject, RunningRuns, Lifecycle):
         logs: Path,
         resolver: TargetResolver,
         runner: JobRunner,
+        health: HealthService | None = None,
+        fleet: FleetService | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -56,6 +63,8 @@ class LoadService(QObject, RunningRuns, Lifecycle):
         self.logs = logs
         self.resolver = resolver
         self.runner = runner
+        self.health = health
+        self.fleet = fleet
         RunningRuns.__init__(self)
 
     # -- choices ---------------------------------------------------------------------------------
@@ -180,6 +189,30 @@ class LoadService(QObject, RunningRuns, Lifecycle):
 
     async def ticks(self, run_id: int) -> list[dict[str, Any]]:
         return await self.store.ticks(run_id)
+
+    async def node_figures(
+        self, url: str, ticks: list[dict[str, Any]]
+    ) -> dict[str, np.ndarray] | None:
+        """The target node's own figures over the run's seconds, from the health history (when
+        the fleet watches that node): `t` on the run's clock, block time (ms), mempool, CPU %."""
+        if self.health is None or self.fleet is None or not ticks or not ticks[0].get("at"):
+            return None
+        name = self.fleet.watched_name(url)
+        if name is None:
+            return None
+        first, last = int(ticks[0]["at"]), int(ticks[-1]["at"])
+        since = max(60, int(time.time()) - first + 5)
+        t, values = await self.health.series(name, since)
+        keep = (t >= first) & (t <= last)
+        if not keep.any():
+            return None
+        column = {m: values[keep, METRICS.index(m)] for m in ("block_time", "mempool", "cpu_pct")}
+        return {
+            "t": t[keep] - first + int(ticks[0]["t"]),
+            "block_time_ms": column["block_time"] * 1000,
+            "mempool": column["mempool"],
+            "cpu_pct": column["cpu_pct"],
+        }
 
     async def export_csv(self, run_id: int, path: str) -> None:
         ticks = await self.store.ticks(run_id)

@@ -49,8 +49,11 @@ def test_a_load_run_from_the_tab(qtbot: QtBot, deck: Composition, tmp_path: Path
     ticks = [tick for _run, tick in seen]
     assert first["status"] == "SUCCEEDED", first["message"]
     assert any(t["phase"] == "hold" and t["rps"] for t in ticks)
-    x, y = panel.charts.throughput.curves[0].getData()
-    assert len(x) == len(ticks) and max(y) > 0
+    qtbot.waitUntil(lambda: len(panel.charts.throughput.curves[0].getData()[0]) == len(ticks))
+    assert max(panel.charts.throughput.curves[0].getData()[1]) > 0
+    # The devnet's own figures, from the health history, on the run's time axis.
+    node_t, _cpu = panel.charts.node_cpu.curves[0].getData()
+    assert node_t is not None and len(node_t) > 0
     assert "PASS p95" in panel.verdict.text() and "PASS errors" in panel.verdict.text()
     assert panel.errors.rowCount() == 0
     qtbot.waitUntil(lambda: status_of(panel, 0) == "succeeded")

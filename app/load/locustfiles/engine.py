@@ -107,7 +107,7 @@ class Run:
             self.users_max = max(self.users_max, second.users)
             t = at - start
             second.cpu_max = cpu
-            self.emit(second.tick(t, phase))
+            self.emit(second.tick(t, phase, at))
             self.emitted_to = at + 1
 
     def finish(self, cancelled: bool) -> None:

@@ -13,6 +13,7 @@ from itertools import count
 from typing import Any
 
 import gevent
+import orjson
 import websocket
 from eth_account import Account
 from eth_utils import to_checksum_address
@@ -42,7 +43,7 @@ class EthereumTracker(InclusionTracker):
     def _rpc(self, method: str, *params: Any) -> Any:
         body = json.dumps({"jsonrpc": "2.0", "id": next(IDS), "method": method, "params": params})
         response = self.http.post("/", body=body, headers={"Content-Type": "application/json"})
-        answer = json.loads(response.read())
+        answer = orjson.loads(response.read())
         if "error" in answer:
             raise OSError(f"{method}: {answer['error']}")
         return answer["result"]
@@ -80,7 +81,7 @@ class EthereumUser(ChainDeckUser):
             if r.status_code != 200:
                 r.failure(f"{r.status_code}")
                 return None
-            answer = json.loads(r.content)
+            answer = orjson.loads(r.content)
             if "error" in answer:
                 r.failure(f"{method}: {answer['error'].get('message', answer['error'])}")
                 return None
@@ -132,7 +133,7 @@ class EthereumTransferUser(EthereumUser):
         body = {"jsonrpc": "2.0", "id": next(IDS), "method": ETHEREUM_SEND, "params": [raw]}
         with self.client.post("/", json=body, name=ETHEREUM_SEND, catch_response=True) as r:
             r.request_meta["response_time"] = (time.time() - sent_at) * 1000
-            answer = json.loads(r.content) if r.status_code == 200 and r.content else {}
+            answer = orjson.loads(r.content) if r.status_code == 200 and r.content else {}
             if "result" in answer:
                 current().accepted += 1
                 r.success()
@@ -206,7 +207,7 @@ class EthereumSubscriberUser(SubscriberUser):
     @task
     def listen(self) -> None:
         try:
-            message = json.loads(self.ws.recv())
+            message = orjson.loads(self.ws.recv())
         except websocket.WebSocketTimeoutException:
             return
         except Exception:

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import gevent
+import orjson
 import websocket
 from geventhttpclient import HTTPClient
 from geventhttpclient.url import URL
@@ -20,6 +21,7 @@ from app.load.locustfiles.engine import current, set_pending
 log = logging.getLogger("chaindeck.inclusion")
 RANGE = 500  # blocks a request (the node's /blocks/range limit)
 POLL_S = 0.5
+FETCH_S = 0.1
 WS_RETRY_S = 5.0
 
 
@@ -32,6 +34,7 @@ class InclusionTracker:
         self.expected: dict[str, float] = {}  # accepted, not yet in a block: hash → sent at
         self.unsure: dict[str, float] = {}  # sent, answer lost: counted if it shows up
         self.height = self.head()
+        self.seen_height = self.height
         self.follower = gevent.spawn(self._follow)
 
     # -- what the users tell it ------------------------------------------------------------------
@@ -66,13 +69,13 @@ class InclusionTracker:
         body = response.read()
         if response.status_code != 200:
             raise OSError(f"{path}: HTTP {response.status_code}")
-        return json.loads(body)
+        return orjson.loads(body)
 
     def _follow(self) -> None:
         ws_url = "ws" + self.url[len("http") :] + "/ws"
         while True:
             try:
-                ws = websocket.create_connection(ws_url, timeout=5)
+                ws = websocket.create_connection(ws_url, timeout=5, skip_utf8_validation=True)
                 ws.send(json.dumps({"type": "subscribe", "channels": ["blocks"]}))
                 self.catch_up(self.head())
                 self._listen(ws)
@@ -81,15 +84,30 @@ class InclusionTracker:
                 self._poll(WS_RETRY_S)
 
     def _listen(self, ws: websocket.WebSocket) -> None:
+        """The feed says how high the chain is; a fetcher reads the new blocks at most every
+        FETCH_S in one request, so a chain sealing hundreds of blocks a second costs the node
+        ten range reads a second per worker, not hundreds."""
+        fetcher = gevent.spawn(self._fetch_behind)
+        try:
+            while True:
+                try:
+                    message = orjson.loads(ws.recv())
+                except websocket.WebSocketTimeoutException:
+                    continue  # a quiet chain
+                if message.get("type") == "new_block":
+                    self.seen_height = max(self.seen_height, int(message["block"]["height"]))
+                elif message.get("type") == "lagged":
+                    self.seen_height = max(self.seen_height, self.head())
+                if fetcher.dead:
+                    fetcher.get()  # its error: the feed starts over (polling meanwhile)
+        finally:
+            fetcher.kill()
+
+    def _fetch_behind(self) -> None:
         while True:
-            try:
-                message = json.loads(ws.recv())
-            except websocket.WebSocketTimeoutException:
-                continue  # a quiet chain
-            if message.get("type") == "new_block":
-                self.catch_up(int(message["block"]["height"]))
-            elif message.get("type") == "lagged":
-                self.catch_up(self.head())
+            if self.seen_height > self.height:
+                self.catch_up(self.seen_height)
+            gevent.sleep(FETCH_S)
 
     def _poll(self, seconds: float) -> None:
         until = time.monotonic() + seconds

@@ -10,6 +10,7 @@ from collections import deque
 from typing import Any
 
 import gevent
+import orjson
 import websocket
 from locust import constant, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -20,12 +21,13 @@ from app.load import histogram
 from app.load.locustfiles.engine import RUN, current, plan
 from app.load.locustfiles.inclusion import tracker
 from app.load.scenarios import NATIVE_READS, NATIVE_SEND, NATIVE_SUBSCRIBE
-from app.signing import Signer, tx_hash
+from app.signing import Signer, signed_body
 
 SIGN_AHEAD = 32  # transfers signed in one go, so signing never stalls sending
 LATE_S = 0.1  # open model: a send this late (or one slot late, if longer) is dropped
 AMOUNT_UNITS = 1
 FEE_UNITS = 10_000  # the node's default minimum fee
+JSON = {"Content-Type": "application/json"}
 
 
 class Slots:
@@ -124,19 +126,18 @@ class TransferUser(ChainDeckUser):
         if index not in SIGNERS:
             SIGNERS[index] = Signer(plan()["chain_id"], bytes.fromhex(plan()["senders"][index]))
         self.signer = SIGNERS[index]
-        self.signed: deque[tuple[dict[str, Any], str]] = deque()
+        self.signed: deque[tuple[bytes, str]] = deque()
         self.tracker = tracker(plan()["hosts"][0])
 
     def on_stop(self) -> None:
         SENDER_SLOTS.give_back(self.slot)
         super().on_stop()
 
-    def _next(self) -> tuple[dict[str, Any], str]:
+    def _next(self) -> tuple[bytes, str]:
         if not self.signed:
             sink = plan()["sink"]
             for _ in range(SIGN_AHEAD):
-                tx = self.signer.sign(sink, AMOUNT_UNITS, fee_units=FEE_UNITS)
-                self.signed.append((tx, tx_hash(tx)))
+                self.signed.append(signed_body(self.signer, sink, AMOUNT_UNITS, FEE_UNITS))
         return self.signed.popleft()
 
     def _resync(self) -> None:
@@ -147,7 +148,7 @@ class TransferUser(ChainDeckUser):
             catch_response=True,
         ) as answer:
             if answer.status_code == 200:
-                self.signer.nonce = int(json.loads(answer.content)["pendingNonce"])
+                self.signer.nonce = int(orjson.loads(answer.content)["pendingNonce"])
                 self.signed.clear()
                 answer.success()
 
@@ -156,10 +157,12 @@ class TransferUser(ChainDeckUser):
         sent_at = due_time()
         if sent_at is None:
             return
-        tx, tx_id = self._next()
+        body, tx_id = self._next()
         self.tracker.expect(tx_id, sent_at)
         current().sent += 1
-        with self.client.post(NATIVE_SEND, json=tx, name=NATIVE_SEND, catch_response=True) as r:
+        with self.client.post(
+            NATIVE_SEND, data=body, headers=JSON, name=NATIVE_SEND, catch_response=True
+        ) as r:
             if SCHEDULE:  # open model: latency from the intended send time
                 r.request_meta["response_time"] = (time.time() - sent_at) * 1000
             code = r.status_code
@@ -192,7 +195,7 @@ class ReadUser(ChainDeckUser):
             if answer.status_code != 200:
                 answer.failure(f"{answer.status_code} {error_code(answer.content)}".strip())
                 return None
-            return json.loads(answer.content)
+            return orjson.loads(answer.content)
 
     @task(3)
     def newest_blocks(self) -> None:
@@ -239,7 +242,7 @@ class SubscriberUser(ChainDeckUser):
         error: BaseException | None = None
         try:
             self.ws = websocket.create_connection(
-                "ws" + self.host[len("http") :] + self.path, timeout=5
+                "ws" + self.host[len("http") :] + self.path, timeout=5, skip_utf8_validation=True
             )
             self.subscribe()
         except Exception as exc:
@@ -264,7 +267,7 @@ class SubscriberUser(ChainDeckUser):
     @task
     def listen(self) -> None:
         try:
-            message = json.loads(self.ws.recv())
+            message = orjson.loads(self.ws.recv())
         except websocket.WebSocketTimeoutException:
             return
         except Exception:
@@ -279,6 +282,6 @@ class SubscriberUser(ChainDeckUser):
 
 def error_code(body: bytes | None) -> str:
     try:
-        return str(json.loads(body or b"{}").get("error", ""))
+        return str(orjson.loads(body or b"{}").get("error", ""))
     except (ValueError, AttributeError):
         return ""
