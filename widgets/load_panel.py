@@ -93,6 +93,8 @@ class LoadPanel(QWidget):
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Select two runs: curves overlaid and figures side by side")
         self.export_button = QPushButton("Export CSV…")
+        self.html_button = QPushButton("HTML report…")
+        self.html_button.setToolTip("The run's verdict, figures and charts in one page to share")
         self.again_button = QPushButton("Use these settings")
         self.again_button.setToolTip("Fill the form with the chosen run's settings")
 
@@ -102,7 +104,8 @@ class LoadPanel(QWidget):
         self.set_users_button.clicked.connect(self.set_users)
         self.history_table.selectedRunsChanged.connect(self._history_selected)
         self.compare_button.clicked.connect(self.compare)
-        self.export_button.clicked.connect(self.choose_export)
+        self.export_button.clicked.connect(lambda: self.choose_export("csv"))
+        self.html_button.clicked.connect(lambda: self.choose_export("html"))
         self.again_button.clicked.connect(self.use_settings)
         self._lay_out()
         add_shortcuts(
@@ -148,7 +151,12 @@ class LoadPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("History"))
         buttons.addStretch(1)
-        for button in (self.again_button, self.export_button, self.compare_button):
+        for button in (
+            self.again_button,
+            self.export_button,
+            self.html_button,
+            self.compare_button,
+        ):
             buttons.addWidget(button)
         history_layout.addLayout(buttons)
         history_layout.addWidget(self.history_table)
@@ -172,6 +180,7 @@ class LoadPanel(QWidget):
         chosen = self.history_table.selected_ids()
         self.compare_button.setEnabled(len(chosen) == 2)
         self.export_button.setEnabled(len(chosen) == 1)
+        self.html_button.setEnabled(len(chosen) == 1)
         self.again_button.setEnabled(len(chosen) == 1)
 
     def _say(self, run_id: int, text: str) -> None:
@@ -292,21 +301,27 @@ class LoadPanel(QWidget):
         self.compared.setPlainText("\n".join(lines))
         self.views.setCurrentIndex(1)
 
-    def choose_export(self) -> None:
+    def choose_export(self, kind: str) -> None:
         chosen = self.history_table.selected_ids()
         if len(chosen) != 1:
             return
-        dialog = QFileDialog(self, "Export the run's seconds", f"load-run-{chosen[0]}.csv")
+        title = "Export the run's seconds" if kind == "csv" else "Write the run's report"
+        dialog = QFileDialog(self, title, f"load-run-{chosen[0]}.{kind}")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.fileSelected.connect(lambda path: self.export(chosen[0], path))
+        dialog.fileSelected.connect(lambda path: self.export(chosen[0], path, kind))
         dialog.open()
 
-    @asyncSlot(int, str)
-    async def export(self, run_id: int, path: str) -> None:
+    @asyncSlot(int, str, str)
+    async def export(self, run_id: int, path: str, kind: str = "csv") -> None:
         try:
-            await self.load.export_csv(run_id, path)
+            if kind == "html":
+                await self.load.export_html(run_id, path)
+            else:
+                await self.load.export_csv(run_id, path)
         except OSError as exc:
             self.message.setText(f"could not write {path}: {exc.strerror or exc}")
+        except ValueError as exc:
+            self.message.setText(str(exc))
         else:
             self.counts.setText(f"Run #{run_id} written to {path}")
 

@@ -109,4 +109,7 @@ def render(report: dict[str, Any], ticks: list[dict[str, Any]]) -> str:
 
 
 def write_html(path: Path, report: dict[str, Any], ticks: list[dict[str, Any]]) -> None:
-    path.write_text(render(report, ticks), encoding="utf-8")
+    """Written whole or not at all (a half-written report would open as a broken page)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(render(report, ticks), encoding="utf-8")
+    partial.replace(path)

@@ -20,6 +20,7 @@ from app.health.series import METRICS
 from app.jobs.events import Finished, Refused, Started, Waiting
 from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
+from app.load.html_report import write_html
 from app.load.job import LoadJob, LoadPhase, LoadProgress, LoadTick
 from app.load.plan import LoadError, LoadOptions, LoadPlan
 from app.load.scenarios import SCENARIOS
@@ -213,6 +214,14 @@ class LoadService(QObject, RunningRuns, Lifecycle):
             "mempool": column["mempool"],
             "cpu_pct": column["cpu_pct"],
         }
+
+    async def export_html(self, run_id: int, path: str) -> None:
+        """The same self-contained page as `chaindeck load --html`."""
+        run = await self.store.run(run_id)
+        if not run["summary"].get("latency_ms"):
+            raise ValueError("this run has no figures to report")
+        ticks = await self.store.ticks(run_id)
+        await asyncio.to_thread(write_html, Path(path), run["summary"], ticks)
 
     async def export_csv(self, run_id: int, path: str) -> None:
         ticks = await self.store.ticks(run_id)

@@ -164,9 +164,18 @@ def test_subscribers_measure_block_delivery(node: NodeProcess) -> None:
 
 
 def test_the_open_model_offers_the_rate_whatever_the_users(node: NodeProcess) -> None:
-    run = load(node.url, "--users", "4", "--rate", "40", "--duration", "2s", "--json")
+    """`mixed`: one sender to nine readers, the sender on the open model."""
+    run = load(
+        node.url, "--scenario", "mixed", "--users", "10", "--rate", "40", "--duration", "2s",
+        "--json",
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr + run.stdout
-    tx = json.loads(run.stdout.splitlines()[-1])["transactions"]
+    summary = json.loads(run.stdout.splitlines()[-1])
+    assert (
+        "/api/v1/blocks" in summary["endpoints"]
+        and "/api/v1/transactions/raw" in summary["endpoints"]
+    )
+    tx = summary["transactions"]
     # 40 a second for about 3 s (ramp and hold): nowhere near a closed model's thousands.
     assert 40 <= tx["sent"] <= 40 * 5 and tx["included"] == tx["sent"] - tx["rejected"]
     assert "dropped" in tx

@@ -80,6 +80,10 @@ def test_a_load_run_from_the_tab(qtbot: QtBot, deck: Composition, tmp_path: Path
     out = tmp_path / "run.csv"
     panel.export(first["id"], str(out))
     qtbot.waitUntil(out.exists)
+    page = tmp_path / "run.html"
+    panel.export(first["id"], str(page), "html")
+    qtbot.waitUntil(page.exists)
+    assert "Plotly.newPlot" in page.read_text()
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == len(ticks)
     assert {"t", "rps", "p95", "included"} <= set(rows[0])
