@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from app.clients.errors import NodeError
 from app.clients.ethereum import EthereumClient
@@ -62,16 +63,7 @@ async def _fund(client: NativeClient, count: int, progress: Callable[[str], None
     if not client.username or client.password is None:
         raise LoadError(NEEDS_OPERATOR)
     chain_id = str((await client.status())["chainId"])
-    wallets = await client.wallets()
-    if not wallets:
-        raise LoadError("the node manages no wallet to fund the senders from")
-    source = max(wallets, key=lambda w: float(w["balance"]))
-    coins = min(PER_SENDER, round(float(source["balance"]) * 0.5 / count, 8))
-    if coins < 0.01:
-        raise LoadError(
-            f"the richest managed wallet ({source.get('label') or source['address']}) holds "
-            f"{source['balance']} coins: too little for {count} senders"
-        )
+    source, coins = _source(await client.wallets(), count, "managed wallet")
     signers = [Signer(chain_id, os.urandom(32)) for _ in range(count)]
     progress(f"funding {count} senders with {coins:g} coins each from {source.get('label')}")
     for signer in signers:
@@ -85,6 +77,21 @@ async def _fund(client: NativeClient, count: int, progress: Callable[[str], None
         coins,
         source["address"],
     )
+
+
+def _source(wallets: list[dict[str, Any]], count: int, what: str) -> tuple[dict[str, Any], float]:
+    """The richest wallet, and what each sender gets from it: up to PER_SENDER, and never more
+    than half of what it holds."""
+    if not wallets:
+        raise LoadError(f"the node has no {what} to fund the senders from")
+    source = max(wallets, key=lambda w: float(w["balance"]))
+    coins = min(PER_SENDER, round(float(source["balance"]) * 0.5 / count, 8))
+    if coins < 0.01:
+        raise LoadError(
+            f"the richest {what} ({source.get('label') or source['address']}) holds "
+            f"{source['balance']}: too little for {count} senders"
+        )
+    return source, coins
 
 
 async def _confirmed(
@@ -113,13 +120,7 @@ async def _fund_ethereum(target: RunTarget, count: int, progress: Callable[[str]
     try:
         chain_id = int(await client.call("eth_chainId"), 16)
         gas_price = int(await client.call("eth_gasPrice"), 16) * 2
-        wallets = await client.wallets()
-        if not wallets:
-            raise LoadError("the node has no unlocked account to fund the senders from")
-        source = max(wallets, key=lambda w: float(w["balance"]))
-        coins = min(PER_SENDER, round(float(source["balance"]) * 0.5 / count, 8))
-        if coins < 0.01:
-            raise LoadError(f"the richest unlocked account holds {source['balance']}: too little")
+        source, coins = _source(await client.wallets(), count, "unlocked account")
         accounts = [Account.create() for _ in range(count)]
         progress(f"funding {count} senders with {coins:g} ETH each from {source['address']}")
         for account in accounts:

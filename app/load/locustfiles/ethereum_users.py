@@ -23,10 +23,9 @@ from app.load import histogram
 from app.load.locustfiles.engine import current, plan
 from app.load.locustfiles.inclusion import InclusionTracker, tracker
 from app.load.locustfiles.users import (
-    SENDER_SLOTS,
     ChainDeckUser,
+    SendingUser,
     SubscriberUser,
-    due_time,
     take_sender,
 )
 from app.load.scenarios import ETHEREUM_READS, ETHEREUM_SEND, ETHEREUM_SUBSCRIBE
@@ -89,7 +88,7 @@ class EthereumUser(ChainDeckUser):
             return answer.get("result")
 
 
-class EthereumTransferUser(EthereumUser):
+class EthereumTransferUser(EthereumUser, SendingUser):
     abstract = True
 
     def on_start(self) -> None:
@@ -99,10 +98,6 @@ class EthereumTransferUser(EthereumUser):
         self.account = ACCOUNTS[index]
         self.signed: deque[tuple[str, str]] = deque()
         self.tracker = tracker(plan()["hosts"][0], EthereumTracker)
-
-    def on_stop(self) -> None:
-        SENDER_SLOTS.give_back(self.slot)
-        super().on_stop()
 
     def _next(self) -> tuple[str, str]:
         if not self.signed:
@@ -124,12 +119,10 @@ class EthereumTransferUser(EthereumUser):
 
     @task
     def send(self) -> None:
-        sent_at = due_time()
-        if sent_at is None:
+        ready = self.next_send()
+        if ready is None:
             return
-        raw, tx_id = self._next()
-        self.tracker.expect(tx_id, sent_at)
-        current().sent += 1
+        raw, tx_id, sent_at = ready
         body = {"jsonrpc": "2.0", "id": next(IDS), "method": ETHEREUM_SEND, "params": [raw]}
         with self.client.post("/", json=body, name=ETHEREUM_SEND, catch_response=True) as r:
             r.request_meta["response_time"] = (time.time() - sent_at) * 1000

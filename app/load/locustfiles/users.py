@@ -107,6 +107,32 @@ def take_sender(user: Any) -> int:
     return index
 
 
+class SendingUser(ChainDeckUser):
+    """A user with a funded sender: its seat, its tracker, and the steps before every send."""
+
+    abstract = True
+    tracker: Any
+    slot: int
+
+    def _next(self) -> tuple[Any, str]:
+        raise NotImplementedError
+
+    def next_send(self) -> tuple[Any, str, float] | None:
+        """The next transfer, its hash and its send time, already expected by the tracker and
+        counted as sent; None when the open model dropped this slot."""
+        sent_at = due_time()
+        if sent_at is None:
+            return None
+        payload, tx_id = self._next()
+        self.tracker.expect(tx_id, sent_at)
+        current().sent += 1
+        return payload, tx_id, sent_at
+
+    def on_stop(self) -> None:
+        SENDER_SLOTS.give_back(self.slot)
+        super().on_stop()
+
+
 def due_time() -> float | None:
     """When to send: now (closed model), a slot's due time after waiting for it (open model),
     or None when the slot is already late (counted as dropped)."""
@@ -118,7 +144,7 @@ def due_time() -> float | None:
     return due
 
 
-class TransferUser(ChainDeckUser):
+class TransferUser(SendingUser):
     abstract = True
 
     def on_start(self) -> None:
@@ -128,10 +154,6 @@ class TransferUser(ChainDeckUser):
         self.signer = SIGNERS[index]
         self.signed: deque[tuple[bytes, str]] = deque()
         self.tracker = tracker(plan()["hosts"][0])
-
-    def on_stop(self) -> None:
-        SENDER_SLOTS.give_back(self.slot)
-        super().on_stop()
 
     def _next(self) -> tuple[bytes, str]:
         if not self.signed:
@@ -154,12 +176,10 @@ class TransferUser(ChainDeckUser):
 
     @task
     def send(self) -> None:
-        sent_at = due_time()
-        if sent_at is None:
+        ready = self.next_send()
+        if ready is None:
             return
-        body, tx_id = self._next()
-        self.tracker.expect(tx_id, sent_at)
-        current().sent += 1
+        body, tx_id, sent_at = ready
         with self.client.post(
             NATIVE_SEND, data=body, headers=JSON, name=NATIVE_SEND, catch_response=True
         ) as r:
