@@ -19,7 +19,7 @@ from app.cli.targets import TargetError, resolve_targets
 from app.jobs.events import Finished, Refused, Started
 from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
-from app.load.html_report import write_html
+from app.load.html_report import ReportError, write_html
 from app.load.job import LoadJob, LoadProgress, LoadTick
 from app.load.plan import LoadError, LoadOptions, LoadPlan
 from app.load.scenarios import SCENARIOS
@@ -142,7 +142,10 @@ async def _run(
     if report_path is not None:
         report_path.write_text(json.dumps(report, indent=2))
     if html_path is not None:
-        write_html(html_path, report, job.ticks)
+        try:
+            write_html(html_path, report, job.ticks)
+        except (OSError, ReportError) as exc:
+            print(f"chaindeck load: no HTML report: {exc}", file=sys.stderr)
     if as_json:
         print(json.dumps(report), file=out, flush=True)
     else:

@@ -1,14 +1,17 @@
 """`chaindeck load --html FILE`: one self-contained page a person opens from a CI artefact or a
-mail: the verdict first, then the figures, then the run's seconds as charts (plotly, its
-JavaScript inside the page, so it needs no network to view)."""
+mail: the verdict first, then the figures, then the run's seconds as charts drawn by plotly.js,
+which the page carries inside, so it needs no network to view."""
 
 from __future__ import annotations
 
 import html
+import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
 from app.load.thresholds import number
+from app.resources import frozen, resource_path
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -22,37 +25,57 @@ def _n(value: Any) -> str:
     return "—" if value is None else number(float(value))
 
 
-def charts(ticks: list[dict[str, Any]]) -> str:
-    """The four charts of the Load tab, on one shared time axis."""
-    import plotly.graph_objects as go  # only a report needs it
-    from plotly.subplots import make_subplots
+CHARTS = (
+    ("Throughput", "/s", (("requests/s", "rps"), ("failures/s", "failures_s"),
+                          ("included tx/s", "included"))),
+    ("Latency", "ms", (("p50", "p50"), ("p95", "p95"), ("p99", "p99"))),
+    ("Inclusion and delivery", "ms", (("inclusion p95", "inclusion_p95"),
+                                      ("block lag p95", "lag_p95"))),
+    ("Users", "", (("users", "users"),)),
+)  # fmt: skip
 
+
+def plotly_js() -> str:
+    """plotly.js as the plotly package ships it (read, not imported: the page embeds the file;
+    the bundle carries it among its resources)."""
+    if frozen():
+        return resource_path("plotly.min.js").read_text(encoding="utf-8")
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ReportError("HTML reports need plotly (pip install plotly)")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return (folder / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+
+
+class ReportError(ValueError):
+    pass
+
+
+def charts(ticks: list[dict[str, Any]]) -> str:
+    """The Load tab's charts, one plotly.js plot each, on the run's seconds."""
     t = [tick["t"] for tick in ticks]
-    figure = make_subplots(
-        rows=4,
-        cols=1,
-        shared_xaxes=True,
-        subplot_titles=("Throughput (/s)", "Latency (ms)", "Inclusion and delivery (ms)", "Users"),
-        vertical_spacing=0.06,
-    )
-    series = (
-        (1, "requests/s", "rps"),
-        (1, "failures/s", "failures_s"),
-        (1, "included tx/s", "included"),
-        (2, "p50", "p50"),
-        (2, "p95", "p95"),
-        (2, "p99", "p99"),
-        (3, "inclusion p95", "inclusion_p95"),
-        (3, "block lag p95", "lag_p95"),
-        (4, "users", "users"),
-    )
-    for row, name, key in series:
-        values = [tick.get(key) for tick in ticks]
-        if any(v is not None for v in values):
-            figure.add_trace(go.Scatter(x=t, y=values, name=name, mode="lines"), row=row, col=1)
-    figure.update_xaxes(title_text="seconds", row=4, col=1)
-    figure.update_layout(height=1000, margin={"t": 40, "b": 40, "l": 50, "r": 20})
-    return str(figure.to_html(full_html=False, include_plotlyjs=True))
+    parts = [f"<script>{plotly_js()}</script>"]
+    for i, (title, unit, series) in enumerate(CHARTS):
+        traces = [
+            {"x": t, "y": [tick.get(key) for tick in ticks], "name": name, "mode": "lines",
+             "type": "scatter", "connectgaps": False}
+            for name, key in series
+            if any(tick.get(key) is not None for tick in ticks)
+        ]  # fmt: skip
+        if not traces:
+            continue
+        layout = {
+            "title": {"text": title},
+            "height": 280,
+            "margin": {"t": 40, "b": 40, "l": 60, "r": 20},
+            "xaxis": {"title": {"text": "seconds"}},
+            "yaxis": {"title": {"text": unit}, "rangemode": "tozero"},
+        }
+        parts.append(
+            f"<div id='chart{i}'></div><script>Plotly.newPlot('chart{i}', "
+            f"{json.dumps(traces)}, {json.dumps(layout)}, {{responsive: true}});</script>"
+        )
+    return "".join(parts)
 
 
 def render(report: dict[str, Any], ticks: list[dict[str, Any]]) -> str:

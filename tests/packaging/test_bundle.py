@@ -130,7 +130,18 @@ def test_load_runs_work_from_the_bundle(
     env = isolated_env(tmp_path)
     env.update(CHAINDECK_TARGET_USER=OPERATOR[0], CHAINDECK_TARGET_PASSWORD=OPERATOR[1])
     done = subprocess.run(
-        [str(bundle), "load", bundled_node.url, "--users", "2", "--duration", "2s", "--json"],
+        [
+            str(bundle),
+            "load",
+            bundled_node.url,
+            "--users",
+            "2",
+            "--duration",
+            "2s",
+            "--json",
+            "--html",
+            "load.html",
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -140,6 +151,7 @@ def test_load_runs_work_from_the_bundle(
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads(done.stdout.splitlines()[-1])
     assert summary["transactions"]["included"] > 0 and summary["errors"] == {}
+    assert "Plotly.newPlot(" in (tmp_path / "load.html").read_text()  # plotly.js came along
 
 
 def listening_port(process: psutil.Process) -> int | None:

@@ -94,7 +94,7 @@ def test_transfers_on_two_workers_report_what_the_node_has(
     assert len(summary["senders"]) == 7  # 6 users over 2 workers: one spare for the spread
     page = html_path.read_text()
     assert "Load run <span class='pass'>passed</span>" in page and "PASS p95 = " in page
-    assert "Plotly.newPlot" in page and "<script src=" not in page  # charts, nothing fetched
+    assert "Plotly.newPlot(" in page and "<script src=" not in page  # charts, nothing fetched
     assert not locust_processes()
 
 
