@@ -54,8 +54,10 @@ node: $(STAMP)
 
 
 # anvil (npm) for the Ethereum test-run checks; they skip, saying why, without npm.
+# Test files run in parallel, one per core (up to 4), a file's tests together in one process:
+# most tests wait on real nodes and subprocesses, so two cores do twice the work.
 test: $(STAMP) anvil
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
