@@ -14,7 +14,6 @@ from typing import Any
 
 import gevent
 import orjson
-import websocket
 from eth_account import Account
 from eth_utils import to_checksum_address
 from locust import task
@@ -197,15 +196,7 @@ class EthereumSubscriberUser(SubscriberUser):
             )
         )
 
-    @task
-    def listen(self) -> None:
-        try:
-            message = orjson.loads(self.ws.recv())
-        except websocket.WebSocketTimeoutException:
-            return
-        except Exception:
-            self.on_start()
-            return
+    def on_message(self, message: dict[str, Any]) -> None:
         head = (message.get("params") or {}).get("result")
         if isinstance(head, dict) and "timestamp" in head:
             lag_ms = time.time() * 1000 - int(head["timestamp"], 16) * 1000

@@ -293,6 +293,9 @@ class SubscriberUser(ChainDeckUser):
         except Exception:
             self.on_start()  # the socket dropped: count it as a failed connect and reconnect
             return
+        self.on_message(message)
+
+    def on_message(self, message: dict[str, Any]) -> None:
         if message.get("type") == "new_block":
             lag_ms = time.time() * 1000 - float(message["block"]["timestamp"])
             histogram.add(current().lag, max(0.0, lag_ms))
