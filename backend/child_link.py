@@ -120,6 +120,14 @@ def how_it_stopped(process: Any, what: str) -> str:
     return f"{what} stopped (exit code {process.exitcode})"
 
 
+def stopped_by_a_stop_signal(how: str) -> bool:
+    """Whether `how_it_stopped` says SIGTERM, SIGINT or SIGHUP ended it: what a stop of the
+    whole process group sends, rather than a crash."""
+    return any(
+        f"(exit code {-int(s)})" in how for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    )
+
+
 def stop_process(process: Any) -> None:
     process.join(STOP_LIMIT_S)
     if process.is_alive():

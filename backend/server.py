@@ -39,10 +39,14 @@ class _Server(uvicorn.Server):
     process before the node closes its database. We stop on the first signal, and force on a
     second SIGINT, without re-raising."""
 
+    node: Node | None = None
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit and sig == signal.SIGINT:
             self.force_exit = True
         self.should_exit = True
+        if self.node is not None:
+            self.node.stop_requested = True  # a helper the same signal stopped is no crash
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -162,6 +166,7 @@ async def _serve_locked(
             proxy_headers=False,
         )
     )
+    server.node = node
     node.fatal_listeners.append(lambda _why: setattr(server, "should_exit", True))
     hub.start()
     announcer = asyncio.create_task(_announce_when_started(server, node, url))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -17,6 +18,7 @@ from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH, Keypair
 from backend.chain.ledger import Ledger
 from backend.chain.mempool import Mempool, Rejected
 from backend.chain.transaction import Transaction, sign_transfer
+from backend.child_link import stopped_by_a_stop_signal
 from backend.node.config import DEFAULT_CHAIN_ID, NodeConfig
 from backend.node.group_commit import GroupCommitter
 from backend.node.peers import PeerBook
@@ -25,6 +27,7 @@ from backend.node.wallets import WalletBook
 from backend.storage.chain_store import ChainStore, StoreError
 
 log = logging.getLogger("chaindeck.node")
+GROUP_STOP_WAIT_S = 1.0
 R = TypeVar("R")
 
 # Up to this many signatures, verifying on the loop (~55 us each) costs less than the round trip
@@ -93,6 +96,7 @@ class Node:
         self._sealer: asyncio.Task[None] | None = None
         self._storage_watch: asyncio.Task[None] | None = None
         self._stopping = False
+        self.stop_requested = False  # the process got a stop signal (the server says so)
 
     # --- threads -------------------------------------------------------------------------------
 
@@ -219,12 +223,21 @@ class Node:
         self.head = Head(0, block.hash, block.timestamp)
         log.info("created chain %s with %d dev wallets", self.chain_id, len(txs))
 
-    def _helper_gone(self, why: str) -> None:
+    def _helper_gone(self, why: str, retried: bool = False) -> None:
         """A helper process died outside a stop. It is not restarted: whether the write it held
         was committed is unknown, and the node's memory must match its database. So the node
         stops, and whatever runs it (the app, systemd, a shell loop) starts it again from what
-        is on disk; until it is down, writes answer 503 `storage_failed` and reads go on."""
-        if self._stopping or self.fatal is not None:
+        is on disk; until it is down, writes answer 503 `storage_failed` and reads go on.
+
+        A helper stopped by SIGTERM, SIGINT or SIGHUP may have had it from a stop of the whole
+        process group (systemctl stop, `kill -- -PGID`) whose signal has not reached this
+        process's handler yet: that is a stop, so wait a moment for it before calling it a
+        crash."""
+        if self._stopping or self.stop_requested or self.fatal is not None:
+            return
+        if stopped_by_a_stop_signal(why) and not retried:
+            later = functools.partial(self._helper_gone, why, retried=True)
+            asyncio.get_running_loop().call_later(GROUP_STOP_WAIT_S, later)
             return
         self.fatal = f"{why}; the node is stopping (start it again: its chain is on disk)"
         log.critical("%s", self.fatal)
