@@ -26,8 +26,9 @@ from backend.api.metrics import NodeMetrics
 from backend.api.ws_hub import Hub
 from backend.node.config import NodeConfig
 from backend.node.data_dir import DataDirError, DataDirLock, describe_os_error, make_private
-from backend.node.follower import Follower, FollowError
+from backend.node.follower import Follower
 from backend.node.node import Node
+from backend.node.upstream import FollowError
 from backend.storage.chain_store import StoreError
 
 log = logging.getLogger("chaindeck.server")
@@ -46,7 +47,7 @@ class _Server(uvicorn.Server):
             self.force_exit = True
         self.should_exit = True
         if self.node is not None:
-            self.node.stop_requested = True  # a helper the same signal stopped is no crash
+            self.node.helpers.stop_requested = True  # a helper the same signal stopped is no crash
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -167,7 +168,7 @@ async def _serve_locked(
         )
     )
     server.node = node
-    node.fatal_listeners.append(lambda _why: setattr(server, "should_exit", True))
+    node.helpers.listeners.append(lambda _why: setattr(server, "should_exit", True))
     hub.start()
     announcer = asyncio.create_task(_announce_when_started(server, node, url))
     watchdog = asyncio.create_task(_stop_when_parent_dies(server))
@@ -179,8 +180,8 @@ async def _serve_locked(
         await hub.stop()
         await node.stop()
         log.info("stopped at height %d", node.head.height)
-    if node.fatal is not None:
-        print(f"chaindeck node: {node.fatal}", file=sys.stderr)
+    if node.helpers.fatal is not None:
+        print(f"chaindeck node: {node.helpers.fatal}", file=sys.stderr)
         return 1
     return 0
 

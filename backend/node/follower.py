@@ -23,8 +23,8 @@ from backend.chain.transaction import Transaction
 from backend.node.config import NodeConfig
 from backend.node.mirroring import MirroringNode
 from backend.node.node import Head, now_ms
-from backend.node.producer_labels import labels_in, learn_unsigned, parse_blocks
-from backend.node.upstream import LinkError, NotAProducer, ProducerLink
+from backend.node.producer_labels import LabelLearner, labels_in, parse_blocks
+from backend.node.upstream import FollowError, LinkError, NotAProducer, ProducerLink
 from backend.storage.chain_store import ChainStore, StoreError
 
 log = logging.getLogger("chaindeck.follower")
@@ -38,10 +38,6 @@ FIRST_CONTACT_S = 30.0
 STALLED_AFTER_S = 15.0
 READ_YOUR_WRITES_S = 10.0
 CHECK_INLINE = 64  # transactions; a bigger block is checked on a worker thread
-
-
-class FollowError(Exception):
-    """The follower cannot start; the message says why, for a person."""
 
 
 class Follower(MirroringNode):
@@ -62,7 +58,7 @@ class Follower(MirroringNode):
         self._behind_since: float | None = None
         self.refused_blocks = 0
         self._last_contact = 0.0
-        self._label_warned = False  # one warning per run is enough for a log
+        self.labels = LabelLearner(self.wallets)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -91,7 +87,7 @@ class Follower(MirroringNode):
         # and the follower never applied a block again.
         self._stored = set(self.mempool.by_hash)
         await self.in_db(self._pin_producer, self.store)
-        await self.store.attach(self._helper_gone)
+        await self.store.attach(self.helpers.gone)
         if self.head.height < 0:
             # Genesis before the ready line, so the node serves a chain from its first answer.
             try:
@@ -228,25 +224,11 @@ class Follower(MirroringNode):
                 tx = transaction_from_json(message.get("transaction"), "feed", genesis=False)
             except InvalidBlock:
                 return
-            self._learn(labels_in([message["transaction"]]))
+            self.labels.learn(labels_in([message["transaction"]]))
             if tx.chain_id == self.chain_id:
                 self._mirror_soon(tx)
         elif kind == "lagged":
             self._wake.set()
-
-    def _learn(self, labels: dict[str, str]) -> None:
-        """Labels of the producer's wallets, learnt before anything that shows them is served,
-        so two reads here never differ by a label learnt in between (checked: unsigned)."""
-        refused = learn_unsigned(self.wallets, labels)
-        if refused and not self._label_warned:
-            address, label = refused[0]
-            log.warning(
-                "ignored the producer's label %r for %s: it would rebind a label this follower "
-                "knows",
-                label,
-                address,
-            )
-            self._label_warned = True
 
     async def _learn_labels(self) -> None:
         """Wallet labels live on the producer; learn them so `wallet1` means the same here."""
@@ -292,7 +274,7 @@ class Follower(MirroringNode):
                     return
             raw = await self.link.blocks(start, end)
             blocks, error, labels = await self.in_worker(parse_blocks, raw)
-            self._learn(labels)  # before the blocks: a read must never see a label appear later
+            self.labels.learn(labels)  # before the blocks: no read sees a label come later
             for block in blocks:
                 await self._apply(block)
             if error is not None:
@@ -407,9 +389,9 @@ class Follower(MirroringNode):
         status, answer = await self.link.operator(method, path, body)
         if path == "/api/v1/wallets" and status in (200, 201):
             wallets = answer if isinstance(answer, list) else [answer]
-            self._learn({wallet["address"]: wallet["label"] for wallet in wallets})
+            self.labels.learn({wallet["address"]: wallet["label"] for wallet in wallets})
         elif path == "/api/v1/transactions" and status == 201:
-            self._learn(labels_in([answer]))
+            self.labels.learn(labels_in([answer]))
             with contextlib.suppress(InvalidBlock):
                 await self._mirror([transaction_from_json(answer, "transfer", genesis=False)])
         elif path == "/api/v1/mine" and status == 200 and answer:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -14,20 +13,20 @@ from typing import Any, TypeVar
 
 from backend import __version__
 from backend.chain.block import Block, seal
-from backend.chain.crypto import ZERO_ADDRESS, ZERO_HASH, Keypair
+from backend.chain.crypto import ZERO_HASH, Keypair
+from backend.chain.genesis import genesis_block
 from backend.chain.ledger import Ledger
 from backend.chain.mempool import Mempool, Rejected
 from backend.chain.transaction import Transaction, sign_transfer
-from backend.child_link import stopped_by_a_stop_signal
 from backend.node.config import DEFAULT_CHAIN_ID, NodeConfig
 from backend.node.group_commit import GroupCommitter
+from backend.node.helper_watch import HelperWatch
 from backend.node.peers import PeerBook
 from backend.node.verifier import ProcessVerifier
-from backend.node.wallets import WalletBook
+from backend.node.wallets import LabelTaken, WalletBook
 from backend.storage.chain_store import ChainStore, StoreError
 
 log = logging.getLogger("chaindeck.node")
-GROUP_STOP_WAIT_S = 1.0
 R = TypeVar("R")
 
 # Up to this many signatures, verifying on the loop (~55 us each) costs less than the round trip
@@ -46,10 +45,6 @@ class Head:
     height: int
     hash: str
     timestamp: int
-
-
-class LabelTaken(Exception):
-    """A wallet label already in use."""
 
 
 class Node:
@@ -83,12 +78,10 @@ class Node:
         # signatures (that queueing put the read p95 at 67 ms under batch load).
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="chaindeck-read")
         self._committer: GroupCommitter[Transaction] = GroupCommitter(self._write_pending)
+        self.helpers = HelperWatch(lambda: self._stopping)  # a helper's death stops the node
         self._verifier = ProcessVerifier(
-            max(2, os.cpu_count() or 2), VERIFY_INLINE, on_gone=self._helper_gone
+            max(2, os.cpu_count() or 2), VERIFY_INLINE, on_gone=self.helpers.gone
         )
-        # Why the node must stop, when a helper process dies; the server listens.
-        self.fatal: str | None = None
-        self.fatal_listeners: list[Callable[[str], None]] = []
         self._seq = 0
         self._seal_lock = asyncio.Lock()
         self._wallet_lock = asyncio.Lock()
@@ -96,7 +89,6 @@ class Node:
         self._sealer: asyncio.Task[None] | None = None
         self._storage_watch: asyncio.Task[None] | None = None
         self._stopping = False
-        self.stop_requested = False  # the process got a stop signal (the server says so)
 
     # --- threads -------------------------------------------------------------------------------
 
@@ -116,7 +108,7 @@ class Node:
         self.config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         await self.in_db(self._open)
         assert self.store is not None
-        await self.store.attach(self._helper_gone)
+        await self.store.attach(self.helpers.gone)
         # Starts the verifier processes (a few ms; their imports then run in them, ~0.3 s).
         await self._verifier.warm_up()
         self._sealer = asyncio.create_task(self._seal_loop(), name="sealer")
@@ -185,64 +177,21 @@ class Node:
     def _genesis(self, store: ChainStore) -> None:
         assert self.producer is not None
         created = now_ms()
-        txs: list[Transaction] = []
+        keys = [Keypair.generate() for _ in range(self.config.accounts)]
         wallets: list[tuple[str, str, bytes, int]] = []
-        for index in range(self.config.accounts):
-            key = Keypair.generate()
+        for index, key in enumerate(keys):
             label = f"wallet{index + 1}"
             self.wallets.add(key, label)
             wallets.append((key.address, label, key.seed, created))
-            # Genesis funding comes from the zero address, unsigned: valid only at height 0.
-            self._seq += 1
-            txs.append(
-                Transaction(
-                    chain_id=self.chain_id,
-                    sender=ZERO_ADDRESS,
-                    recipient=key.address,
-                    amount=self.config.balance_units,
-                    fee=0,
-                    nonce=index,
-                    memo="genesis",
-                    public_key=b"",
-                    signature=b"",
-                    seq=self._seq,
-                    received=created,
-                )
-            )
-        block = seal(
-            height=0,
-            previous_hash=ZERO_HASH,
-            timestamp=created,
-            producer=self.producer,
-            transactions=txs,
-            difficulty=0,
+        block, txs = genesis_block(
+            self.chain_id, self.producer, keys, self.config.balance_units, created, self._seq + 1
         )
+        self._seq += len(txs)
         accounts = {tx.recipient: (tx.amount, 0) for tx in txs}
         store.commit_block_now(block, accounts, fresh=txs, wallets=wallets)
         self.ledger.commit(accounts)
         self.head = Head(0, block.hash, block.timestamp)
         log.info("created chain %s with %d dev wallets", self.chain_id, len(txs))
-
-    def _helper_gone(self, why: str, retried: bool = False) -> None:
-        """A helper process died outside a stop. It is not restarted: whether the write it held
-        was committed is unknown, and the node's memory must match its database. So the node
-        stops, and whatever runs it (the app, systemd, a shell loop) starts it again from what
-        is on disk; until it is down, writes answer 503 `storage_failed` and reads go on.
-
-        A helper stopped by SIGTERM, SIGINT or SIGHUP may have had it from a stop of the whole
-        process group (systemctl stop, `kill -- -PGID`) whose signal has not reached this
-        process's handler yet: that is a stop, so wait a moment for it before calling it a
-        crash."""
-        if self._stopping or self.stop_requested or self.fatal is not None:
-            return
-        if stopped_by_a_stop_signal(why) and not retried:
-            later = functools.partial(self._helper_gone, why, retried=True)
-            asyncio.get_running_loop().call_later(GROUP_STOP_WAIT_S, later)
-            return
-        self.fatal = f"{why}; the node is stopping (start it again: its chain is on disk)"
-        log.critical("%s", self.fatal)
-        for listener in self.fatal_listeners:
-            listener(self.fatal)
 
     async def stop(self) -> None:
         """Stop sealing, let the writes under way finish, close the database."""

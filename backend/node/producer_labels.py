@@ -4,12 +4,16 @@ are checked before they are believed (node-api.md, "Followers trust what is sign
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 
 from backend.chain.block import Block, InvalidBlock
 from backend.chain.block_json import block_from_json
 from backend.chain.crypto import is_address
 from backend.node.wallets import LABEL_RE, WalletBook
+
+log = logging.getLogger("chaindeck.follower")
 
 
 def labels_in(txs: object) -> dict[str, str]:
@@ -65,3 +69,25 @@ def learn_unsigned(wallets: WalletBook, labels: dict[str, str]) -> list[tuple[st
         wallets.labels[address] = label
         wallets.by_label[label] = address
     return refused
+
+
+class LabelLearner:
+    """A follower's learning of the producer's labels, before anything that shows them is
+    served (so two reads never differ by a label learnt in between), warning once a run about
+    a label it refused."""
+
+    def __init__(self, wallets: WalletBook) -> None:
+        self.wallets = wallets
+        self.warned = False
+
+    def learn(self, labels: dict[str, str]) -> None:
+        refused = learn_unsigned(self.wallets, labels)
+        if refused and not self.warned:
+            address, label = refused[0]
+            log.warning(
+                "ignored the producer's label %r for %s: it would rebind a label this follower "
+                "knows",
+                label,
+                address,
+            )
+            self.warned = True

@@ -30,6 +30,10 @@ LOGIN_RETRY_S = 30.0
 JSON_BODY = {"content-type": "application/json"}  # the node refuses other POST bodies (415)
 
 
+class FollowError(Exception):
+    """The follower cannot start; the message says why, for a person."""
+
+
 class LinkError(Exception):
     """The producer could not be reached or answered something unusable."""
 

@@ -10,6 +10,10 @@ from backend.chain.crypto import Keypair, is_address
 LABEL_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
+class LabelTaken(Exception):
+    """A wallet label already in use."""
+
+
 class WalletBook:
     def __init__(self) -> None:
         self.keys: dict[str, Keypair] = {}

@@ -260,7 +260,7 @@ class ChainStore:
         try:
             await self._writer.send(frame)
         except StoreError:
-            raise  # the writer is gone: the node stops (Node._helper_gone)
+            raise  # the writer is gone: the node stops (node/helper_watch.py)
         except Exception as exc:
             if isinstance(exc, sqlite3.Error):
                 self.write_failure = describe_sqlite_error(self.path, exc)

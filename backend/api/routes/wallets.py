@@ -13,7 +13,7 @@ from backend.api.openapi import OPERATOR_ONLY
 from backend.api.requests import LABEL_RE, Limit, Offset, address_ref, read_json, read_object
 from backend.api.responses import JSON
 from backend.chain.units import units_to_coins
-from backend.node.node import LabelTaken
+from backend.node.wallets import LabelTaken
 
 CREATE_BODY = {
     "required": False,
