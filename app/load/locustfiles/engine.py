@@ -123,7 +123,7 @@ class Run:
             hold_s=hold_s,
             pending=self.last_pending,
             users_max=self.users_max,
-            workers=self.plan.get("workers", 1),
+            workers=len(self.pending_by_worker) or self.plan.get("workers", 1),  # who took part
             cpu_by_second=self.cpu,
         )
         self.emit({"event": "summary", "cancelled": cancelled, **summary})
