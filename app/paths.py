@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 
 def default_root() -> Path:
+    """`CHAINDECK_DATA_DIR` when set (a CI job keeps its clusters and runs in its workspace),
+    else the platform's user data dir."""
+    if os.environ.get("CHAINDECK_DATA_DIR"):
+        return Path(os.environ["CHAINDECK_DATA_DIR"])
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("chaindeck", appauthor=False))
@@ -37,6 +42,11 @@ class AppPaths:
     def devnet(self) -> Path:
         """The embedded devnet's chain (the node's own data dir)."""
         return self.root / "devnet"
+
+    @property
+    def clusters(self) -> Path:
+        """Local clusters, a folder each (app/clusters/folder.py)."""
+        return self.root / "clusters"
 
     @property
     def logs(self) -> Path:

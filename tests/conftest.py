@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
+from tests.helpers.leftovers import kill_nodes_under
+
 # CI has no display; Qt must never try to open one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTEST_TMP", tempfile.gettempdir())
@@ -28,3 +30,12 @@ def no_leftover_processes(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.fail(
             f"{request.node.nodeid} left processes running: {[p.cmdline() for p in leftover]}"
         )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_background_nodes_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Background nodes (local clusters) outlive the command that started them: none may
+    outlive the test session."""
+    yield
+    killed = kill_nodes_under(tmp_path_factory.getbasetemp())
+    assert not killed, f"background nodes were left running: {killed}"

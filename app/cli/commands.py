@@ -32,6 +32,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("test", "run a test suite against a node", "app.cli.test_command:run_test"),
     Command("load", "run a load test against a node or cluster", "app.cli.load_command:run_load"),
     Command(
+        "cluster",
+        "local clusters as background processes: up, status, down",
+        "app.cli.cluster_command:run_cluster",
+    ),
+    Command(
         "load-worker",
         "join a load run's master from another machine",
         "app.load.locustfiles.run:run_load_worker",

@@ -1,11 +1,14 @@
 """A command's TARGET (shared/spec/cli.md), through the same resolver as the window: a URL, a
-saved connection profile, or a node of a saved cluster, from the app's database."""
+saved connection profile, a saved cluster (the app's database) or a local cluster (its folder,
+with the operator's credentials from it), or one node of either."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from app.clusters.cluster import LocalCluster, member_targets
+from app.clusters.folder import local_cluster_names
 from app.paths import AppPaths
 from app.storage.app_db import AppDb
 from app.storage.clusters import SAVED, ClusterStore
@@ -29,14 +32,18 @@ def _resolver(text: str, data_dir: Path | None) -> TargetResolver:
         return TargetResolver(TargetSources())
     profiles, clusters = _saved(data_dir)
     by_name = {c["name"]: c for c in clusters}
+    clusters_root = AppPaths.at(data_dir).clusters
+    local = [n for n in local_cluster_names(clusters_root) if n not in by_name]
 
     def members(name: str) -> list[RunTarget]:
+        if name in local:
+            return member_targets(LocalCluster(clusters_root, name).members())
         if name not in by_name:
-            raise TargetError(f"no saved cluster named “{name}”")
+            raise TargetError(f"no cluster named “{name}”")
         return saved_cluster_targets(by_name[name])
 
     sources = TargetSources(
-        profiles=lambda: profiles, clusters=lambda: list(by_name), members=members
+        profiles=lambda: profiles, clusters=lambda: [*by_name, *local], members=members
     )
     return TargetResolver(sources)
 

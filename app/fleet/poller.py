@@ -17,9 +17,9 @@ from app.clients.kinds import NodeClient as Client
 from app.clients.kinds import client_for
 from app.clients.native import NativeClient
 from app.clients.probe import probe
+from app.clusters.cluster import ClusterMember
 from app.fleet.member import BLOCK_TIMES, MemberState
 from app.health.process_metrics import LocalProcess, RemoteProcess, parse_process_metrics
-from app.jobs.local_cluster import ClusterMember
 from app.tasks import cancel_all, spawn
 
 log = logging.getLogger("chaindeck.fleet")

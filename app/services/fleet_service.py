@@ -10,6 +10,7 @@ and its block feed stamps when each block reached it (propagation).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from app import credentials
+from app.clusters.cluster import ClusterMember, LocalCluster
+from app.clusters.folder import ClusterError, local_cluster_names
 from app.fleet.member import MemberState
 from app.fleet.poller import FleetPoller
-from app.jobs.embedded_node import DevnetSettings, NodeStartError, ReadyNode
-from app.jobs.local_cluster import ClusterMember, LocalCluster
+from app.jobs.embedded_node import DevnetSettings, ReadyNode
 from app.jobs.runner import target_key
 from app.paths import AppPaths
 from app.services.connections_service import DEVNET, ProfileError, check_profile
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("chaindeck.fleet")
 
 NAME_RE = re.compile(r"^[\w .-]{1,40}$")
+RESCAN_S = 2.0
 
 
 def _name_problem(name: str) -> str | None:
@@ -63,8 +66,8 @@ class FleetService(QObject):
         self.store = store
         self.paths = paths
         self.settings = settings
-        self.clusters: list[dict[str, Any]] = store.all_sync()
-        self.local: dict[str, LocalCluster] = {}
+        self.clusters: list[dict[str, Any]] = self._with_local(store.all_sync())
+        self.started_here: set[str] = set()
         self.states: dict[str, list[MemberState]] = {}
         self.selected: str | None = None
         self._monitoring = False
@@ -108,26 +111,46 @@ class FleetService(QObject):
             self._watch_cluster(name)
 
     async def delete(self, name: str) -> None:
+        """A local cluster is stopped and leaves the list; its chains stay in its folder (a
+        cluster started again under that name resumes them)."""
         await self.stop_local(name)
+        self._local(name).folder.config_path.unlink(missing_ok=True)
         await self._unwatch(name)
         await self.store.delete(name)
         credentials.forget_password(cluster_credential_key(name))
         await self._reload()
 
     async def _reload(self) -> None:
-        self.clusters = await self.store.all()
+        self.clusters = self._with_local(await self.store.all())
         self.clustersChanged.emit(self.clusters)
+
+    def _with_local(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The saved clusters, and the local ones from their folders (rows an older version
+        kept for its local clusters stay listed: starting one resumes its chain)."""
+        local = {}
+        for name in local_cluster_names(self.paths.clusters):
+            with contextlib.suppress(ClusterError):
+                members = self._local(name).members()
+                local[name] = {
+                    "name": name,
+                    "kind": LOCAL,
+                    "urls": [m.url for m in members],
+                    "username": members[0].username if members else "",
+                    "followers": len(members) - 1,
+                }
+        rows = [r for r in rows if r["name"] not in local] + list(local.values())
+        return sorted(rows, key=lambda r: str(r["name"]).lower())
 
     def members(self, name: str) -> list[ClusterMember]:
         """The nodes of a cluster with the credentials to act on them."""
         cluster = self.cluster(name)
         if cluster is None:
             raise ProfileError(f"no cluster named “{name}”")
-        running = self.local.get(name)
-        if running is not None and running.members:
-            return list(running.members)
         if cluster["kind"] == LOCAL:
-            raise ProfileError(f"the local cluster “{name}” is not running; start it first")
+            job = self._local(name)
+            if not job.running:
+                raise ProfileError(f"the local cluster “{name}” is not running; start it first")
+            return job.members()
         username = cluster.get("username") or None
         password = credentials.load_password(cluster_credential_key(name)) if username else None
         return [
@@ -135,9 +158,13 @@ class FleetService(QObject):
             for i, url in enumerate(cluster["urls"])
         ]
 
-    # -- local clusters ---------------------------------------------------------------------
+    # -- local clusters (app/clusters: the same ones `chaindeck cluster` runs) ----------------
+    def _local(self, name: str) -> LocalCluster:
+        return LocalCluster(self.paths.clusters, name)
+
     async def start_local(self, name: str, followers: int) -> list[ClusterMember] | None:
-        """Start (or restart) a local cluster; None and `clusterFailed` when it cannot."""
+        """Start (or restart) a local cluster; None and `clusterFailed` when it cannot. A new
+        cluster takes the devnet's settings; one that exists keeps what its nodes run."""
         name = name.strip()
         problem = _name_problem(name)
         if problem:
@@ -147,57 +174,60 @@ class FleetService(QObject):
         if existing is not None and existing["kind"] != LOCAL:
             self.clusterFailed.emit(name, f"“{name}” is a saved cluster of remote nodes")
             return None
+        problems = self.settings.problems()
+        if problems:
+            self.clusterFailed.emit(name, "; ".join(problems))
+            return None
         await self.stop_local(name)
-        job = LocalCluster(
-            name,
-            self.paths.root / "clusters" / name.replace(" ", "_"),
-            self.paths.logs,
-            followers,
-            self.settings,
-            self._member_exited,
-        )
+        job = self._local(name)
+        args = () if job.exists else tuple(self.settings.arguments())
         try:
-            members = await job.start()
-        except NodeStartError as exc:
+            await job.up(followers, args=args)
+        except ClusterError as exc:
             self.clusterFailed.emit(name, str(exc))
             return None
-        self.local[name] = job
-        await self.store.save(
-            {
-                "name": name,
-                "kind": LOCAL,
-                "urls": [m.url for m in members],
-                "username": "operator",
-                "followers": followers,
-            }
-        )
+        self.started_here.add(name)
         await self._reload()
         if self._monitoring or self.selected == name:
             self._watch_cluster(name)
         self.clusterStarted.emit(name)
-        return members
-
-    def _member_exited(self, member: str, code: int, tail: str) -> None:
-        if code < 0:
-            self.clusterFailed.emit(member, f"was killed (signal {-code})")
-            return
-        last = tail.strip().splitlines()[-1] if tail.strip() else ""
-        self.clusterFailed.emit(member, f"exited ({code}){': ' + last if last else ''}")
+        return job.members()
 
     async def stop_local(self, name: str) -> None:
-        job = self.local.pop(name, None)
-        if job is not None:
+        job = self._local(name)
+        self.started_here.discard(name)
+        if job.running:
             await self._unwatch(name)  # stopped on purpose: not "down"
-            await job.stop()
+            await job.down()
             self.clusterStopped.emit(name)
 
     def is_running(self, name: str) -> bool:
-        job = self.local.get(name)
-        return job is not None and job.running
+        return self._local(name).running
+
+    def _local_running(self) -> dict[str, bool]:
+        return {n: self.is_running(n) for n in local_cluster_names(self.paths.clusters)}
+
+    async def _follow_local_clusters(self) -> None:
+        """Clusters started or stopped from the shell (`chaindeck cluster`) show up here within
+        seconds: their folders are the record, and a node's data dir lock says it runs."""
+        seen = self._local_running()
+        while True:
+            await asyncio.sleep(RESCAN_S)
+            now = await asyncio.to_thread(self._local_running)
+            if now == seen:
+                continue
+            for name, running in now.items():
+                if running and not seen.get(name):
+                    self._watch_cluster(name)
+                elif not running and seen.get(name):
+                    await self._unwatch(name)
+            seen = now
+            await self._reload()
 
     # -- watching ---------------------------------------------------------------------------
     async def start(self) -> None:
         self.monitor()
+        spawn(self._tasks, self._follow_local_clusters(), "fleet-local-clusters")
 
     def monitor(self) -> None:
         """Watch every cluster that can answer: saved ones, and local ones that are running."""
@@ -268,6 +298,7 @@ class FleetService(QObject):
         return None
 
     async def stop(self) -> None:
+        """Clusters this window started stop with it; those the shell started keep running."""
         await cancel_all(self._tasks)
-        for name in list(self.local):
+        for name in list(self.started_here):
             await self.stop_local(name)

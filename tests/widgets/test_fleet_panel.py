@@ -71,9 +71,9 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
     )
 
     # A follower killed outright is marked down, and the others stay up.
-    victim = fleet.local["Local"].nodes[2]
-    assert victim.proc is not None
-    os.killpg(victim.proc.pid, signal.SIGKILL)
+    victim = fleet._local("Local").pid("follower-2")
+    assert victim is not None
+    os.killpg(victim, signal.SIGKILL)
     qtbot.waitUntil(lambda: panel.model.states[2].state == "down", timeout=15_000)
     assert [s.state for s in panel.model.states[:2]] == ["up", "up"]
     colour = panel.model.data(panel.model.index(2, 0), Qt.ItemDataRole.BackgroundRole)
