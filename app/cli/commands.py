@@ -37,6 +37,11 @@ COMMANDS: tuple[Command, ...] = (
         "app.cli.cluster_command:run_cluster",
     ),
     Command(
+        "deploy",
+        "run a deployment plan with gates and automatic rollback",
+        "app.cli.deploy_command:run_deploy",
+    ),
+    Command(
         "load-worker",
         "join a load run's master from another machine",
         "app.load.locustfiles.run:run_load_worker",

@@ -90,8 +90,9 @@ class NativeClient:
         return self._token
 
     # -- reads -------------------------------------------------------------------------------
-    async def health(self) -> Json:
-        return await self._request("GET", "/health")
+    async def health(self, *, as_operator: bool = False) -> Json:
+        """`as_operator`: with the operator's token (a node started `--private` wants one)."""
+        return await self._request("GET", "/health", auth=as_operator)
 
     async def status(self) -> Json:
         return await self._request("GET", "/api/v1/network/status")

@@ -69,6 +69,7 @@ async def start(
     environment = {k: v for k, v in os.environ.items() if k != PARENT_ENV}
     environment.update(env)
     out.unlink(missing_ok=True)
+    said_before = log.stat().st_size if log.exists() else 0  # the log is appended to
     # Popen, not the loop's subprocess: the loop would watch (and wait for) a child that is
     # meant to outlive it; an orphaned Popen is reaped by the subprocess module.
     with log.open("ab") as log_file, out.open("wb") as out_file:
@@ -94,9 +95,9 @@ async def start(
         await asyncio.sleep(0.05)
     if proc.poll() is None:
         await stop_pid(proc.pid, grace=5.0)
-        raise StartFailed(f"not ready after {READY_TIMEOUT:g} s{_last_words(log)}")
+        raise StartFailed(f"not ready after {READY_TIMEOUT:g} s{_last_words(log, said_before)}")
     pid_file.unlink(missing_ok=True)
-    raise StartFailed(f"exited ({proc.returncode}){_last_words(log)}")
+    raise StartFailed(f"exited ({proc.returncode}){_last_words(log, said_before)}")
 
 
 def _ready_line(out: Path) -> dict[str, object] | None:
@@ -113,11 +114,16 @@ def _ready_line(out: Path) -> dict[str, object] | None:
     return None
 
 
-def _last_words(log: Path) -> str:
+def _last_words(log: Path, since: int) -> str:
+    """The last line this start wrote to the log."""
     with contextlib.suppress(OSError):
-        lines = [x.strip() for x in log.read_text(errors="replace").splitlines() if x.strip()]
+        with log.open("rb") as f:
+            f.seek(since)
+            text = f.read().decode(errors="replace")
+        lines = [x.strip() for x in text.splitlines() if x.strip()]
         if lines:
             return f": {lines[-1]}"
+        return " without a word in its log"
     return ""
 
 

@@ -217,10 +217,13 @@ class LocalCluster:
                 node.version = replace(node.version, args=tuple(args))
         return nodes
 
-    def command(self, record: NodeRecord, producer_url: str | None) -> list[str]:
+    def command(
+        self, record: NodeRecord, producer_url: str | None, *, to_start: bool = True
+    ) -> list[str]:
+        """`to_start`: the port is checked free (else 0: any); False only describes it."""
         version = record.version
         build = [version.executable, "node"] if version.executable else node_command()
-        port = record.port if record.port and _port_free(record.port) else 0
+        port = record.port if record.port and (not to_start or _port_free(record.port)) else 0
         where = ["--port", str(port), "--host", HOST, "--data-dir"]
         where.append(str(self.folder.data_dir(record.slug)))
         if record.role == PRODUCER:

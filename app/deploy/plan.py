@@ -1,0 +1,240 @@
+"""A deployment plan (shared/spec/deploy.md, "Plans"): TOML, validated before anything changes.
+An unknown key is an error, and every message names its field (`gates[2].metric: …`)."""
+
+from __future__ import annotations
+
+import operator
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.functional_validators import BeforeValidator
+
+from app.load.plan import LoadError, parse_duration
+from app.load.thresholds import ThresholdError, parse_threshold
+
+METRICS = ("behind", "latency_p95", "error_rate", "mempool", "peers", "block_time")
+UNITS = {"behind": "blocks", "latency_p95": "ms", "error_rate": "%", "block_time": "s"}
+# Targets this version drives; the others are named by the spec and refused with a reason.
+TARGETS = ("local", "command")
+LATER_TARGETS = ("ssh", "kubernetes")
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+NEGATION = {"<": "≥", "<=": ">", ">": "≤", ">=": "<", "==": "≠", "!=": "="}
+GATE_KINDS = ("health", "metric", "test", "load", "approve", "wait")
+CONDITION = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+class PlanError(ValueError):
+    """A plan that does not validate; the message names the field, for the user."""
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = parse_duration(value)
+        except LoadError as exc:
+            raise ValueError(str(exc)) from None
+    else:
+        raise ValueError("a duration such as 30s, 2m or 1h")
+    if seconds <= 0:
+        raise ValueError("must be more than 0")
+    return seconds
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Version(Strict):
+    args: list[str] = []
+    executable: str | None = None
+
+
+class HealthGate(Strict):
+    kind: Literal["health"]
+    max_behind: int = Field(2, ge=0)
+    within: Seconds = 30.0
+
+
+class Condition(Strict):
+    op: str
+    value: float
+
+    def holds(self, measured: float) -> bool:
+        return COMPARE[self.op](measured, self.value)
+
+    def broken(self) -> str:
+        """The condition that failed, as a failure message writes it: `> 2`."""
+        return f"{NEGATION[self.op]} {self.value:g}"
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+def _condition(value: Any) -> Any:
+    if isinstance(value, str):
+        match = CONDITION.match(value)
+        if not match:
+            raise ValueError('a comparison and a number, such as "< 200" or ">= 1"')
+        return {"op": match.group(1), "value": float(match.group(2))}
+    return value
+
+
+class MetricGate(Strict):
+    kind: Literal["metric"]
+    metric: Literal["behind", "latency_p95", "error_rate", "mempool", "peers", "block_time"]
+    condition: Annotated[Condition, BeforeValidator(_condition)]
+    interval: Seconds = 2.0
+    count: int = Field(5, ge=1, le=1000)
+    failure_limit: int = Field(1, ge=1)
+
+
+class TestGate(Strict):
+    __test__ = False
+    kind: Literal["test"]
+    suites: list[str] = Field(default_factory=lambda: ["conformance"], min_length=1)
+
+
+class LoadGate(Strict):
+    kind: Literal["load"]
+    scenario: Literal["transfers", "reads", "subscribers", "mixed"] = "transfers"
+    users: int = Field(8, ge=1, le=1000)
+    duration: Seconds = 10.0
+    rate: float | None = Field(None, gt=0)
+    thresholds: list[str] = []
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known(cls, thresholds: list[str]) -> list[str]:
+        for text in thresholds:
+            try:
+                parse_threshold(text)
+            except ThresholdError as exc:
+                raise ValueError(str(exc)) from None
+        return thresholds
+
+
+class ApproveGate(Strict):
+    kind: Literal["approve"]
+    timeout: Seconds = 600.0
+
+
+class WaitGate(Strict):
+    kind: Literal["wait"]
+    duration: Seconds = 10.0
+
+
+Gate = Annotated[
+    HealthGate | MetricGate | TestGate | LoadGate | ApproveGate | WaitGate,
+    Field(discriminator="kind"),
+]
+
+
+class NodeCommands(Strict):
+    """`[nodes.NAME]` for the command target: this node's own commands."""
+
+    deploy: str | None = None
+    rollback: str | None = None
+
+
+class Plan(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    cluster: str = Field(min_length=1)
+    target: Literal["local", "ssh", "kubernetes", "command"] = "local"
+    strategy: Literal["rolling", "canary", "blue-green"] = "rolling"
+    max_unavailable: int = Field(1, ge=1)
+    version: Version = Version()
+    gates: list[Gate] = []
+    # The command target: shell commands run per node, with CHAINDECK_NODE, CHAINDECK_NODE_URL,
+    # CHAINDECK_NODE_ROLE and CHAINDECK_VERSION_ARGS in their environment.
+    deploy: str | None = None
+    rollback: str | None = None
+    nodes: dict[str, NodeCommands] = {}
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Plan:
+        if self.target in LATER_TARGETS:
+            raise ValueError(
+                f'target "{self.target}" is not available in this version of ChainDeck '
+                f"(local or command)"
+            )
+        if self.target == "command":
+            missing = [
+                what
+                for what in ("deploy", "rollback")
+                if getattr(self, what) is None
+                and not (self.nodes and all(getattr(n, what) for n in self.nodes.values()))
+            ]
+            if missing:
+                raise ValueError(
+                    f"the command target needs {' and '.join(missing)} commands (top level, "
+                    "or in every [nodes.NAME])"
+                )
+            if self.strategy == "blue-green":
+                raise ValueError('blue-green adds nodes: it needs target = "local"')
+        elif self.nodes or self.deploy or self.rollback:
+            raise ValueError(
+                f'deploy, rollback and [nodes] are for target = "command", not "{self.target}"'
+            )
+        return self
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """`('gates', 1, 'metric', 'metric')` → `gates[1].metric` (pydantic adds the union tag)."""
+    out = ""
+    after_index = False
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            after_index = True
+            continue
+        if after_index and out.startswith("gates") and part in GATE_KINDS:
+            after_index = False
+            continue  # the discriminator's tag, not a field
+        after_index = False
+        out += f".{part}" if out else str(part)
+    return out
+
+
+def parse_plan(text: str, source: str = "plan") -> Plan:
+    """The plan in `text`, or PlanError naming the field; `source` names the file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = _where(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif error["type"] == "union_tag_invalid":
+                message = "kind must be health, metric, test, load, approve or wait"
+            problems.append(f"{where}: {message}" if where else message)
+        raise PlanError(f"{source}: " + "; ".join(problems)) from None
+
+
+def load_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise PlanError(f"{path}: {exc.strerror or exc}") from None
+    return parse_plan(text, str(path))
