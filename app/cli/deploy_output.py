@@ -37,6 +37,8 @@ def summary_line(summary: dict[str, Any]) -> str:
     line = f"deployment “{summary['plan']}”: {status}"
     if summary.get("reason"):
         line += f" ({summary['reason']})"
+    if summary.get("rollback_problems"):
+        line += f"; ROLLBACK FAILED: {'; '.join(summary['rollback_problems'])}"
     runs = sorted(set(summary.get("to", {}).values()))
     if runs:
         line += f"; the nodes run: {' | '.join(runs)}"

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from app.clusters.cluster import member_name
 from app.clusters.folder import NodeVersion
 from app.deploy.gates import FAILED, INCONCLUSIVE, PASSED, GateContext, GateResult, check, describe
 from app.deploy.plan import ApproveGate, Gate, LoadGate, Plan, TestGate, WaitGate
@@ -41,6 +42,8 @@ class Deployment:
         self.aborting = asyncio.Event()
         self.abort_reason = ""
         self.step_index = -1
+        self._names: dict[str, str] = {}
+        self.rollback_problems: list[str] = []
         ctx.log = self._log
 
     # -- telling -----------------------------------------------------------------------------
@@ -51,8 +54,9 @@ class Deployment:
         self.emit({"type": "log", "step": self.step_index, "line": line})
 
     def names(self, slugs: tuple[str, ...] | list[str]) -> list[str]:
-        by_slug = {n.slug: n.name for n in self.target.nodes()}
-        return [by_slug.get(s, s) for s in slugs]
+        """Names as people know them, remembered for nodes a step took out of the cluster."""
+        self._names.update({n.slug: n.name for n in self.target.nodes()})
+        return [self._names.get(s) or member_name(self.target.cluster, s) for s in slugs]
 
     def steps(self) -> list[Step]:
         green = self.target.green_slugs() if self.plan.strategy == "blue-green" else None
@@ -201,13 +205,14 @@ class Deployment:
             if failed:
                 problems.append(f"the restored cluster fails {failed}")
         if problems:
+            self.rollback_problems = problems
             self._log("rollback failed: " + "; ".join(problems))
             return ROLLBACK_FAILED
         return ABORTED if self.aborting.is_set() else ROLLED_BACK
 
     def _summary(self, status: str, before: dict[str, NodeVersion], reason: str) -> dict[str, Any]:
         now = {n.slug: self.target.version_of(n.slug) for n in self.target.nodes()}
-        names = {n.slug: n.name for n in self.target.nodes()}
+        names = dict(zip([*before, *now], self.names([*before, *now]), strict=True))
         summary = {
             "type": "summary",
             "plan": self.plan.name,
@@ -217,6 +222,8 @@ class Deployment:
             "to": {names.get(s, s): v.describe() for s, v in now.items()},
             "reason": reason,
         }
+        if self.rollback_problems:
+            summary["rollback_problems"] = self.rollback_problems
         self.emit(summary)
         return summary
 

@@ -75,7 +75,7 @@ def describe(gate: Gate) -> str:
     if isinstance(gate, HealthGate):
         return f"health (behind ≤ {gate.max_behind}, within {gate.within:g} s)"
     if isinstance(gate, MetricGate):
-        every = f"{gate.count} checks, every {gate.interval:g} s"
+        every = f"{gate.count} check{'s' if gate.count != 1 else ''}, every {gate.interval:g} s"
         return f"metric {gate.metric} {gate.condition} ({every})"
     if isinstance(gate, TestGate):
         return f"test {', '.join(gate.suites)}"
