@@ -267,14 +267,19 @@ timeout = "1m"
 
 
 def test_invalid_plans_exit_2_naming_the_field(tmp_path: Path) -> None:
+    head = 'name = "x"\ncluster = "c"\n'
     cases = {
         'name = "x"\ncluster = "nowhere"\n': "cluster: no cluster named “nowhere”",
-        'name = "x"\ncluster = "c"\nspeed = 3\n': "speed: unknown key",
-        'name = "x"\ncluster = "c"\n[[gates]]\nkind = "metric"\nmetric = "vibes"\ncondition = "<1"\n': "gates[0].metric: Input should be 'behind'",
-        'name = "x"\ncluster = "c"\n[[gates]]\nkind = "health"\nwithin = "soon"\n': "gates[0].within: duration 'soon'",
-        'name = "x"\ncluster = "c"\nstrategy = "yolo"\n': "strategy: Input should be",
+        head + "speed = 3\n": "speed: unknown key",
+        head + '[[gates]]\nkind = "metric"\nmetric = "vibes"\ncondition = "<1"\n': (
+            "gates[0].metric: Input should be 'behind'"
+        ),
+        head + '[[gates]]\nkind = "health"\nwithin = "soon"\n': "gates[0].within: duration 'soon'",
+        head + 'strategy = "yolo"\n': "strategy: Input should be",
         'name = "x"\ncluster = "c\n': "not valid TOML",
     }
+    (tmp_path / "clusters" / "c").mkdir(parents=True)
+    (tmp_path / "clusters" / "c" / "cluster.json").write_text('{"name": "c", "nodes": []}')
     for text, message in cases.items():
         plan = write_plan(tmp_path, text)
         run = chaindeck("deploy", str(plan), data_dir=tmp_path)
