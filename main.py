@@ -62,6 +62,7 @@ class Composition:
         from app.services.alert_service import AlertService
         from app.services.connections_service import ConnectionsService
         from app.services.dashboard_service import DashboardService
+        from app.services.deploy_service import DeployService
         from app.services.devnet_service import DevnetService
         from app.services.explorer_service import ExplorerService
         from app.services.fleet_service import FleetService
@@ -78,6 +79,7 @@ class Composition:
         from app.storage.alert_store import AlertStore
         from app.storage.app_db import AppDb
         from app.storage.clusters import ClusterStore
+        from app.storage.deploy_runs import DeployRunStore
         from app.storage.load_runs import LoadRunStore
         from app.storage.metrics_store import MetricsStore
         from app.storage.runs import RunStore
@@ -120,6 +122,7 @@ class Composition:
             self.health,
             self.fleet,
         )
+        self.deploy = DeployService(DeployRunStore(self.db), self.paths, self.fleet, self.runner)
         self.connections.profilesChanged.connect(lambda _p: self.load.targetsChanged.emit())
         self.fleet.clustersChanged.connect(lambda _c: self.load.targetsChanged.emit())
         # Started in this order, stopped in the reverse: runs, then what watches nodes, then the
@@ -139,6 +142,7 @@ class Composition:
             self.dashboard,
             self.tests,
             self.load,
+            self.deploy,
         )
         self.window = MainWindow(
             settings=self.settings,
@@ -151,6 +155,7 @@ class Composition:
             dashboard=self.dashboard,
             tests=self.tests,
             load=self.load,
+            deploy=self.deploy,
             fleet=self.fleet,
             health=self.health,
             alerts=self.alerts,
@@ -162,6 +167,7 @@ class Composition:
             await service.start()
         await self.window.tests_panel.reload_history()
         await self.window.load_panel.reload_history()
+        await self.window.deploy_panel.reload_history()
         self.window.alerts_panel.reload_history()
         if self.options.profile:
             await self.session.use_profile(self.options.profile)

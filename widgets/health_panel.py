@@ -127,6 +127,11 @@ class HealthPanel(QWidget):
         for graph in self.graphs:
             graph.set_dark(dark)
 
+    def set_marks(self, marks: list[tuple[float, str]]) -> None:
+        """Deployment moments on every graph (named on the first, so the text is read once)."""
+        for i, graph in enumerate(self.graphs):
+            graph.set_marks(marks, labels=i == 0)
+
     # -- choosing -----------------------------------------------------------------------------
     def selected(self) -> str:
         return self.node.currentText() or HOST

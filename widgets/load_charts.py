@@ -18,6 +18,8 @@ def column(ticks: list[dict[str, Any]], key: str) -> np.ndarray:
 class LoadCharts(QWidget):
     def __init__(self) -> None:
         super().__init__()
+        self.marks: list[tuple[float, str]] = []
+        self._ticks: list[dict[str, Any]] = []
         common: dict[str, Any] = {"x_label": "s", "legend": True}
         self.throughput = TimeSeriesPlot(
             "Throughput", "/s", ("requests", "failures", "included tx"), **common
@@ -52,6 +54,9 @@ class LoadCharts(QWidget):
         self, ticks: list[dict[str, Any]], node: dict[str, np.ndarray] | None = None
     ) -> None:
         """The run's seconds, and the target node's figures over them where known."""
+        self._ticks = ticks
+        if self.marks:
+            self.set_marks(self.marks)
         t = column(ticks, "t")
         self.throughput.show_series(
             t, column(ticks, "rps"), column(ticks, "failures_s"), column(ticks, "included")
@@ -77,6 +82,19 @@ class LoadCharts(QWidget):
     def set_dark(self, dark: bool) -> None:
         for plot in self.plots:
             plot.set_dark(dark)
+
+    def set_marks(self, marks: list[tuple[float, str]]) -> None:
+        """Deployment moments (epoch s) on the run's clock, those during the run only."""
+        self.marks = marks
+        ticks = self._ticks
+        if not ticks or not ticks[0].get("at"):
+            shown: list[tuple[float, str]] = []
+        else:
+            offset = float(ticks[0]["at"]) - float(ticks[0]["t"])
+            first, last = float(ticks[0]["at"]), float(ticks[-1]["at"]) + 1
+            shown = [(t - offset, text) for t, text in marks if first <= t <= last]
+        for i, plot in enumerate(self.plots):
+            plot.set_marks(shown, labels=i == 0)
 
 
 class LoadComparison(QWidget):

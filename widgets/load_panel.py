@@ -335,6 +335,9 @@ class LoadPanel(QWidget):
     def set_dark(self, dark: bool) -> None:
         self.charts.set_dark(dark)
 
+    def set_marks(self, marks: list[tuple[float, str]]) -> None:
+        self.charts.set_marks(marks)
+
 
 def _num(value: float | None) -> str:
     return "—" if value is None else number(value)

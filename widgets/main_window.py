@@ -26,6 +26,7 @@ from app.jobs.embedded_node import DevnetSettings
 from app.services.alert_service import AlertService
 from app.services.connections_service import DEVNET, ConnectionsService
 from app.services.dashboard_service import DashboardService
+from app.services.deploy_service import DeployService
 from app.services.devnet_service import DevnetService
 from app.services.explorer_service import ExplorerService
 from app.services.fleet_service import FleetService
@@ -40,6 +41,7 @@ from widgets.alerts_panel import AlertsPanel
 from widgets.connections_dialog import ConnectionsDialog
 from widgets.crash_banner import CrashBanner
 from widgets.dashboard_panel import DashboardPanel
+from widgets.deploy_panel import DeployPanel
 from widgets.explorer_panel import ExplorerPanel
 from widgets.fleet_panel import FleetPanel
 from widgets.health_panel import HealthPanel
@@ -51,7 +53,17 @@ from widgets.theme import THEMES, apply_theme
 from widgets.wallets_panel import WalletsPanel
 
 # Ctrl+1… in this order; new tabs go at the end so the shortcuts people know stay put.
-TABS = ("Dashboard", "Explorer", "Wallets", "Tests", "Fleet", "Health", "Alerts", "Load")
+TABS = (
+    "Dashboard",
+    "Explorer",
+    "Wallets",
+    "Tests",
+    "Fleet",
+    "Health",
+    "Alerts",
+    "Load",
+    "Deploy",
+)
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +82,7 @@ class MainWindow(QMainWindow):
         dashboard: DashboardService,
         tests: TestRunService,
         load: LoadService,
+        deploy: DeployService,
         fleet: FleetService,
         health: HealthService,
         alerts: AlertService,
@@ -88,6 +101,7 @@ class MainWindow(QMainWindow):
         self.wallets_panel = WalletsPanel(wallets)
         self.tests_panel = TestsPanel(tests)
         self.load_panel = LoadPanel(load)
+        self.deploy_panel = DeployPanel(deploy, [c["name"] for c in fleet.clusters])
         self.fleet_panel = FleetPanel(fleet)
         self.health_panel = HealthPanel(health)
         self.alerts_panel = AlertsPanel(alerts)
@@ -100,6 +114,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.health_panel, "Health")
         self.tabs.addTab(self.alerts_panel, "Alerts")
         self.tabs.addTab(self.load_panel, "Load")
+        self.tabs.addTab(self.deploy_panel, "Deploy")
+        # Deployment moments on every time axis: a spike traced to the step that caused it.
+        deploy.marksChanged.connect(self.health_panel.set_marks)
+        deploy.marksChanged.connect(self.load_panel.set_marks)
         self.crash = CrashBanner()
         self.crash.restart.clicked.connect(self._restart_devnet)
         central = QWidget()

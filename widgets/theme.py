@@ -71,5 +71,11 @@ STATUS_COLOURS = {
     "CANCELLED": "#b26a00",
     "INTERRUPTED": "#b26a00",
     "RUNNING": "#3d7bd9",
+    "inconclusive": "#b26a00",
+    "succeeded": "#2e7d32",
+    "rolled_back": "#b26a00",
+    "aborted": "#b26a00",
+    "rollback_failed": "#b71c1c",
 }
+MARK_PEN = "#9b59b6"  # deployment moments on time axes
 NEUTRAL = "#8a8a8a"

@@ -10,7 +10,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from app.ring_buffer import RingBuffer
-from widgets.theme import PLOT_BACKGROUND, SERIES_PENS
+from widgets.theme import MARK_PEN, PLOT_BACKGROUND, SERIES_PENS
+
+MAX_MARKS = 200
 
 
 class TimeSeriesPlot(pg.PlotWidget):
@@ -58,6 +60,7 @@ class TimeSeriesPlot(pg.PlotWidget):
             self.addItem(self.cursor, ignoreBounds=True)
         self._ring_version = -1
         self.draws = 0
+        self.mark_lines: list[pg.InfiniteLine] = []
         self.set_dark(False)
 
     def set_dark(self, dark: bool) -> None:
@@ -78,6 +81,27 @@ class TimeSeriesPlot(pg.PlotWidget):
             self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)  # figures read from 0
         self.draws += 1
         return has_any
+
+    def set_marks(self, marks: list[tuple[float, str]], *, labels: bool = True) -> None:
+        """Vertical lines at these x (deployment steps and verdicts), labelled; they do not
+        stretch the axis (a mark outside the shown range is simply off screen)."""
+        for line in self.mark_lines:
+            self.removeItem(line)
+        pen = pg.mkPen(MARK_PEN, width=1, style=Qt.PenStyle.DashLine)
+        self.mark_lines = []
+        for x, text in marks[-MAX_MARKS:]:
+            options = {
+                "position": 0.92,
+                "color": MARK_PEN,
+                "rotateAxis": (1, 0),
+                "anchors": [(0, 0), (0, 0)],
+            }
+            line = pg.InfiniteLine(
+                pos=x, angle=90, pen=pen, label=text if labels else None, labelOpts=options
+            )
+            line.setToolTip(text)
+            self.addItem(line, ignoreBounds=True)
+            self.mark_lines.append(line)
 
     def show_ring(self, ring: RingBuffer) -> bool:
         """Draw `ring` if it changed since the last draw."""

@@ -18,9 +18,12 @@ from app.cli.deploy_output import event_line, summary_line
 from app.clusters.cluster import ClusterMember
 from app.deploy.job import DeployEvent, DeployJob, make_target
 from app.deploy.plan import PlanError, load_plan
-from app.jobs.events import Finished, Refused
+from app.jobs.events import Finished, Refused, Started
 from app.jobs.runner import JobRunner
 from app.paths import AppPaths
+from app.storage.app_db import AppDb
+from app.storage.deploy_runs import DeployRunStore
+from app.storage.migrations import SchemaError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,7 +86,17 @@ def run_deploy(argv: list[str]) -> int:
     job = DeployJob(plan, target, JobRunner(), work_dir, approve)
     if args.dry_run:
         return asyncio.run(_dry_run(job, args.json, sys.stdout))
-    return asyncio.run(_run(job, args.json, sys.stdout))
+    try:
+        db: AppDb | None = AppDb(paths.database)
+    except SchemaError as exc:  # a newer ChainDeck's database: deploy, but keep no record
+        print(f"chaindeck deploy: not recorded in the history: {exc}", file=sys.stderr)
+        db = None
+    try:
+        store = DeployRunStore(db) if db is not None else None
+        return asyncio.run(_run(job, args.json, sys.stdout, store, args.plan.read_text()))
+    finally:
+        if db is not None:
+            db.close()
 
 
 async def _dry_run(job: DeployJob, as_json: bool, out: TextIO) -> int:
@@ -113,18 +126,34 @@ async def _dry_run(job: DeployJob, as_json: bool, out: TextIO) -> int:
     return 0
 
 
-async def _run(job: DeployJob, as_json: bool, out: TextIO) -> int:
+async def _run(
+    job: DeployJob,
+    as_json: bool,
+    out: TextIO,
+    store: DeployRunStore | None = None,
+    plan_text: str = "",
+) -> int:
+    """Runs it, recorded in the app's history (the window's Deploy tab lists it)."""
     loop = asyncio.get_running_loop()
     handle = JobRunner().submit(job)
     with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
         for sig in (signal.SIGINT, signal.SIGTERM):  # abort: roll back, then report
             loop.add_signal_handler(sig, lambda: loop.create_task(handle.cancel()))
     summary: dict[str, Any] = {}
+    run_id: int | None = None
     async for event in handle.events():
         if isinstance(event, Refused):
             print(f"chaindeck deploy: {event.message}", file=sys.stderr)
             return 2
+        if isinstance(event, Started) and store is not None:
+            plan = job.plan
+            row = await store.create(
+                plan.name, plan.cluster, plan.strategy, plan_text, job.target_url
+            )
+            run_id = row["id"]
         if isinstance(event, DeployEvent):
+            if store is not None and run_id is not None:
+                await store.add_event(run_id, event.event)
             if as_json:
                 if event.event["type"] in ("step", "gate", "summary"):
                     say(json.dumps(_spec_fields(event.event)), out)
@@ -134,6 +163,8 @@ async def _run(job: DeployJob, as_json: bool, out: TextIO) -> int:
                     say(line, out)
         elif isinstance(event, Finished):
             summary = event.summary
+            if store is not None and run_id is not None:
+                await store.finish(run_id, event.status, event.message, summary)
     if not as_json and summary:
         say(summary_line(summary), out)
     return 0 if summary.get("status") == "succeeded" else 1

@@ -44,6 +44,7 @@ class Deployment:
         self.step_index = -1
         self._names: dict[str, str] = {}
         self.rollback_problems: list[str] = []
+        self.planned = 0
         ctx.log = self._log
 
     # -- telling -----------------------------------------------------------------------------
@@ -88,6 +89,7 @@ class Deployment:
         nodes = self.target.nodes()
         before = {n.slug: self.target.version_of(n.slug) for n in nodes}
         steps = self.steps()
+        self.planned = len(steps)
         self.emit(
             {
                 "type": "plan",
@@ -186,7 +188,7 @@ class Deployment:
         )
 
     async def _rollback(self, done: list[Step], before: dict[str, NodeVersion], reason: str) -> str:
-        self.step_index = len(done)
+        self.step_index = self.planned  # the rollback is a column of its own after the plan's
         self._log(f"rolling back: {reason}")
         problems: list[str] = []
         for step in reversed(done):
@@ -219,6 +221,8 @@ class Deployment:
             "cluster": self.target.cluster,
             "status": status,
             "from": {names.get(s, s): v.describe() for s, v in before.items()},
+            # What each node ran before, to run again ("Rollback now" after a success).
+            "from_versions": {names.get(s, s): v.as_json() for s, v in before.items()},
             "to": {names.get(s, s): v.describe() for s, v in now.items()},
             "reason": reason,
         }

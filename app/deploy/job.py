@@ -67,6 +67,7 @@ def _local_names(root: Path) -> list[str]:
 
 class DeployJob:
     kind = "deploy"
+    run_id: int | None = None  # its row in the runs store, once whoever records it knows
 
     def __init__(
         self,

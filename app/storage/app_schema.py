@@ -89,6 +89,20 @@ def _v3_load_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_deployments(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE deploy_run_details (
+            run_id INTEGER PRIMARY KEY REFERENCES runs(id), plan_name TEXT, cluster TEXT,
+            strategy TEXT, plan_text TEXT NOT NULL DEFAULT '');
+        CREATE TABLE deploy_events (
+            run_id INTEGER REFERENCES runs(id), seq INTEGER, t REAL, type TEXT, event TEXT,
+            PRIMARY KEY (run_id, seq));
+        """,
+    )
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     """`executescript` would COMMIT first and break the step's transaction: one by one."""
     for statement in sql.split(";"):
@@ -96,4 +110,9 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
             conn.execute(statement)
 
 
-STEPS: tuple[Step, ...] = (_v1_before_versions, _v2_one_runs_table, _v3_load_runs)
+STEPS: tuple[Step, ...] = (
+    _v1_before_versions,
+    _v2_one_runs_table,
+    _v3_load_runs,
+    _v4_deployments,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -91,6 +92,12 @@ count = 2
         assert all(a["pid"] != b for a, b in zip(after, pids, strict=True))  # each restarted
         status = httpx.get(after[0]["url"] + "/api/v1/network/status").json()
         assert status["blockTime"] == 0.5
+        # Recorded in the app's history, every event with it.
+        with sqlite3.connect(tmp_path / "chaindeck.db") as db:
+            kind, state, name = db.execute("select kind, status, target_name from runs").fetchone()
+            assert (kind, state, name) == ("deploy", "SUCCEEDED", "staging")
+            (stored,) = db.execute("select count(*) from deploy_events").fetchone()
+            assert stored == len(lines) + 1 + sum(1 for _ in range(0))  # + the plan event
         # Every transfer a node accepted while the producer restarted is on the chain.
         assert len(transfers.accepted) > 10
         assert transfers.unconfirmed(after[0]["url"]) == []
