@@ -127,6 +127,7 @@ class ClusterFolder:
     def write(self, nodes: list[NodeRecord]) -> None:
         """Written whole or not at all: a crash mid-write never loses the members."""
         self.path.mkdir(parents=True, exist_ok=True)
+        nodes = sorted(nodes, key=_order)  # producer, then followers by number, however added
         data = {"name": self.name, "nodes": [n.as_json() for n in nodes]}
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
@@ -150,6 +151,11 @@ class ClusterFolder:
         if sys.platform != "win32":
             os.chmod(path, 0o600)
         return OPERATOR, password
+
+
+def _order(node: NodeRecord) -> tuple[bool, int, str]:
+    number = node.slug.rsplit("-", 1)[-1]
+    return (node.role != PRODUCER, int(number) if number.isdigit() else 0, node.slug)
 
 
 def local_cluster_names(clusters_root: Path) -> list[str]:

@@ -5,13 +5,15 @@ its moments marked on the health graphs, Rollback now, and Abort mid-way."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from main import Composition
-from tests.qt_support import run
+from tests.helpers.leftovers import nodes_under
 
 PLAN = """
 name = "{name}"
@@ -36,10 +38,30 @@ def test_approve_from_the_window_rollback_now_and_abort(
     qtbot: QtBot, deck: Composition, tmp_path: Path
 ) -> None:
     window, deploy = deck.window, deck.deploy
-    members = run(qtbot, deck.fleet.start_local("lab", 1), timeout=90)
-    assert members is not None
-    before = cluster_args(tmp_path)  # the devnet's settings, which a new cluster takes
-    assert before[0][:2] == ["--block-time", "0"]
+    # A cluster started from the shell: the window lists it within seconds, and controls it.
+    up = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "cluster",
+            "up",
+            "lab",
+            "--data-dir",
+            str(tmp_path),
+            "--",
+            "--block-time",
+            "0.2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert up.returncode == 0, up.stderr
+    fleet_panel = window.fleet_panel
+    qtbot.waitUntil(lambda: fleet_panel.clusters.count() == 1, timeout=10_000)
+    assert "lab  (local, 1 + 1, running)" in fleet_panel.clusters.item(0).text()
+    before = cluster_args(tmp_path)
     panel = window.deploy_panel
     qtbot.keyClick(window, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentWidget() is panel
@@ -103,6 +125,13 @@ def test_approve_from_the_window_rollback_now_and_abort(
     assert finished.args[0]["summary"]["status"] == "aborted"
     assert cluster_args(tmp_path) == before
     assert "aborted" in panel.message.text()
+
+    # Stopped from the window; nothing of it is left running.
+    window.tabs.setCurrentWidget(fleet_panel)
+    fleet_panel.clusters.setCurrentRow(0)
+    with qtbot.waitSignal(deck.fleet.clusterStopped, timeout=30_000):
+        qtbot.mouseClick(fleet_panel.stop_button, Qt.MouseButton.LeftButton)
+    assert nodes_under(tmp_path) == []
 
 
 def _gate_running(panel: object) -> str:
