@@ -75,3 +75,36 @@ count = 1
             "rollback ops follower 2",
             "rollback ops follower 1",
         ]
+
+
+def test_a_gate_without_data_waits_for_a_person(tmp_path: Path) -> None:
+    """No blocks come on an idle chain that seals on demand, so there is no block time to
+    judge: inconclusive, never passed by itself; --yes is the person that lets it go on."""
+    with local_cluster(tmp_path, "idle", 1):
+        plan = write_plan(
+            tmp_path,
+            """
+name = "judged on block time"
+cluster = "idle"
+target = "command"
+deploy = "true"
+rollback = "true"
+[[gates]]
+kind = "metric"
+metric = "block_time"
+condition = "< 5"
+interval = "0.2s"
+count = 2
+""",
+        )
+        alone = chaindeck("deploy", str(plan), "--json", data_dir=tmp_path)
+        assert alone.returncode == 1
+        lines = events(alone.stdout)
+        gate = next(e for e in lines if e["type"] == "gate")
+        assert gate["status"] == "inconclusive"
+        assert gate["detail"] == "block_time: no data in 2 checks"
+        assert "not approved" in lines[-1]["reason"]
+
+        approved = chaindeck("deploy", str(plan), "--yes", data_dir=tmp_path)
+        assert approved.returncode == 0, approved.stdout
+        assert "no data" in approved.stdout and "yes (--yes)" in approved.stdout
