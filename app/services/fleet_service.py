@@ -187,6 +187,7 @@ class FleetService(QObject):
             self.clusterFailed.emit(name, str(exc))
             return None
         self.started_here.add(name)
+        await self._unwatch(name)  # a rescan may have caught it half-started
         await self._reload()
         if self._monitoring or self.selected == name:
             self._watch_cluster(name)
@@ -204,23 +205,32 @@ class FleetService(QObject):
     def is_running(self, name: str) -> bool:
         return self._local(name).running
 
-    def _local_running(self) -> dict[str, bool]:
-        return {n: self.is_running(n) for n in local_cluster_names(self.paths.clusters)}
+    def _local_state(self) -> dict[str, tuple[bool, tuple[str, ...]]]:
+        """Each local cluster: whether it runs, and its members' URLs (a deployment or an `up`
+        may change them)."""
+        found = {}
+        for name in local_cluster_names(self.paths.clusters):
+            job = self._local(name)
+            with contextlib.suppress(ClusterError):
+                found[name] = (job.running, tuple(job.url(n) for n in job.nodes()))
+        return found
 
     async def _follow_local_clusters(self) -> None:
-        """Clusters started or stopped from the shell (`chaindeck cluster`) show up here within
-        seconds: their folders are the record, and a node's data dir lock says it runs."""
-        seen = self._local_running()
+        """Clusters started, stopped or changed from the shell (`chaindeck cluster`,
+        `chaindeck deploy`) show here within seconds: their folders are the record, and a
+        node's data dir lock says it runs."""
+        seen = self._local_state()
         while True:
             await asyncio.sleep(RESCAN_S)
-            now = await asyncio.to_thread(self._local_running)
+            now = await asyncio.to_thread(self._local_state)
             if now == seen:
                 continue
-            for name, running in now.items():
-                if running and not seen.get(name):
+            for name, (running, _urls) in now.items():
+                if now[name] == seen.get(name):
+                    continue
+                await self._unwatch(name)
+                if running and (self._monitoring or self.selected == name):
                     self._watch_cluster(name)
-                elif not running and seen.get(name):
-                    await self._unwatch(name)
             seen = now
             await self._reload()
 
@@ -278,10 +288,23 @@ class FleetService(QObject):
         try:
             members = self.members(name)
         except ProfileError as exc:
-            self.fleetUpdated.emit(name, [])
             log.info("not polling %s: %s", name, exc)
+            self.fleetUpdated.emit(name, self._stopped_states(name))
             return
         await self._poll(name, members)
+
+    def _stopped_states(self, name: str) -> list[MemberState]:
+        """A stopped local cluster's nodes, listed as stopped (not down: on purpose), so their
+        rows stay to open their health history."""
+        cluster = self.cluster(name)
+        if cluster is None or cluster["kind"] != LOCAL:
+            return []
+        with contextlib.suppress(ClusterError):
+            return [
+                MemberState(m.name, m.url, role=m.role, state="stopped", problem="stopped")
+                for m in self._local(name).members()
+            ]
+        return []
 
     async def _poll(self, name: str, members: list[ClusterMember]) -> None:
         poller = FleetPoller(members)
