@@ -68,6 +68,7 @@ class DeployPanel(QWidget):
 
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFont("monospace"))
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # TOML reads by line
         first = next(iter(cluster_names or []), "Local")
         self.editor.setPlainText(STARTER.format(cluster=first))
         self.problem = QLabel()
@@ -161,6 +162,7 @@ class DeployPanel(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 2)
+        split.setSizes([460, 900])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 

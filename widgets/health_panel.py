@@ -63,6 +63,7 @@ class HealthPanel(QWidget):
         self.range_s = RANGES[0][1]
         self.following = True  # the time axis tracks now until the user zooms or pans
         self.t = np.zeros(0)
+        self.marks: list[tuple[float, str]] = []  # deployment moments (epoch s, what)
         self.values = np.zeros((0, len(METRICS)))
         self._seen_version = -1
         self._long_age = LONG_REFRESH_S
@@ -128,9 +129,10 @@ class HealthPanel(QWidget):
             graph.set_dark(dark)
 
     def set_marks(self, marks: list[tuple[float, str]]) -> None:
-        """Deployment moments on every graph (named on the first, so the text is read once)."""
-        for i, graph in enumerate(self.graphs):
-            graph.set_marks(marks, labels=i == 0)
+        """Deployment moments on every graph; the hover line names the ones near the cursor."""
+        self.marks = marks
+        for graph in self.graphs:
+            graph.set_marks(marks)
 
     # -- choosing -----------------------------------------------------------------------------
     def selected(self) -> str:
@@ -220,6 +222,10 @@ class HealthPanel(QWidget):
                 continue
             shown = " / ".join("—" if np.isnan(f) else f"{f:,.4g}" for f in figures)
             parts.append(f"{title} {shown} {unit}".strip())
+        step = float(np.median(np.diff(self.t))) if len(self.t) > 1 else 1.0
+        near = [text for at, text in self.marks if abs(at - self.t[i]) <= max(step, 1.0)]
+        if near:
+            parts.append("deploy: " + ", ".join(near))
         return " · ".join(parts)
 
     # -- export -------------------------------------------------------------------------------

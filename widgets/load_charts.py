@@ -93,8 +93,8 @@ class LoadCharts(QWidget):
             offset = float(ticks[0]["at"]) - float(ticks[0]["t"])
             first, last = float(ticks[0]["at"]), float(ticks[-1]["at"]) + 1
             shown = [(t - offset, text) for t, text in marks if first <= t <= last]
-        for i, plot in enumerate(self.plots):
-            plot.set_marks(shown, labels=i == 0)
+        for plot in self.plots:
+            plot.set_marks(shown)
 
 
 class LoadComparison(QWidget):

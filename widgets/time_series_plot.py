@@ -82,23 +82,16 @@ class TimeSeriesPlot(pg.PlotWidget):
         self.draws += 1
         return has_any
 
-    def set_marks(self, marks: list[tuple[float, str]], *, labels: bool = True) -> None:
-        """Vertical lines at these x (deployment steps and verdicts), labelled; they do not
+    def set_marks(self, marks: list[tuple[float, str]]) -> None:
+        """Vertical lines at these x (deployment steps and verdicts), named in their tooltip
+        (labels on the lines would pile up where steps come seconds apart); they do not
         stretch the axis (a mark outside the shown range is simply off screen)."""
         for line in self.mark_lines:
             self.removeItem(line)
         pen = pg.mkPen(MARK_PEN, width=1, style=Qt.PenStyle.DashLine)
         self.mark_lines = []
         for x, text in marks[-MAX_MARKS:]:
-            options = {
-                "position": 0.92,
-                "color": MARK_PEN,
-                "rotateAxis": (1, 0),
-                "anchors": [(0, 0), (0, 0)],
-            }
-            line = pg.InfiniteLine(
-                pos=x, angle=90, pen=pen, label=text if labels else None, labelOpts=options
-            )
+            line = pg.InfiniteLine(pos=x, angle=90, pen=pen)
             line.setToolTip(text)
             self.addItem(line, ignoreBounds=True)
             self.mark_lines.append(line)

@@ -96,6 +96,8 @@ class Timeline:
 
     def cell(self, node: str, step: int) -> str:
         text = self.cells.get((node, step), "")
+        if text == "planned" and self.summary is not None:
+            return "not run"  # the deployment ended before this step
         verdicts = [g for g in self.gates if g.step == step and node in g.node.split(", ")]
         if verdicts and text and text != "planned":
             text += " " + "".join(MARKS.get(g.status, "") for g in verdicts)

@@ -47,3 +47,16 @@ def test_a_ring_is_drawn_once_per_change(qtbot: QtBot) -> None:
     assert x.tolist() == [2.0, 3.0, 4.0, 5.0] and y.tolist() == [20.0, 30.0, 40.0, 50.0]
     ring.append(6.0, 5.0)
     assert plot.show_ring(ring) and plot.draws == 2
+
+
+def test_deployment_marks_land_on_the_load_charts_run_clock(qtbot: QtBot) -> None:
+    from widgets.load_charts import LoadCharts
+
+    charts = LoadCharts()
+    qtbot.addWidget(charts)
+    ticks = [{"t": i, "at": 1_000 + i, "rps": 1.0, "phase": "hold"} for i in range(10)]
+    charts.set_marks([(900.0, "too early"), (1_004.0, "upgrade lab producer")])
+    charts.show_ticks(ticks)
+    lines = charts.throughput.mark_lines
+    assert [(line.value(), line.toolTip()) for line in lines] == [(4.0, "upgrade lab producer")]
+    assert all(len(plot.mark_lines) == 1 for plot in charts.plots)
