@@ -70,6 +70,7 @@ class Composition:
         from app.services.lifecycle import Service
         from app.services.load_service import LoadService
         from app.services.node_service import NodeService
+        from app.services.reports_service import ReportsService
         from app.services.run_targets import run_target_resolver
         from app.services.runs_service import RunsService
         from app.services.session_service import SessionService
@@ -123,6 +124,9 @@ class Composition:
             self.fleet,
         )
         self.deploy = DeployService(DeployRunStore(self.db), self.paths, self.fleet, self.runner)
+        self.reports = ReportsService(
+            TestRunStore(self.db), LoadRunStore(self.db), DeployRunStore(self.db)
+        )
         self.connections.profilesChanged.connect(lambda _p: self.load.targetsChanged.emit())
         self.fleet.clustersChanged.connect(lambda _c: self.load.targetsChanged.emit())
         # Started in this order, stopped in the reverse: runs, then what watches nodes, then the
@@ -156,6 +160,7 @@ class Composition:
             tests=self.tests,
             load=self.load,
             deploy=self.deploy,
+            reports=self.reports,
             fleet=self.fleet,
             health=self.health,
             alerts=self.alerts,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Signal
@@ -9,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -33,6 +35,7 @@ from app.services.fleet_service import FleetService
 from app.services.health_service import HealthService
 from app.services.load_service import LoadService
 from app.services.node_service import NodeService
+from app.services.reports_service import ReportsService
 from app.services.session_service import SessionService
 from app.services.settings_service import SettingsService
 from app.services.test_run_service import TestRunService
@@ -83,6 +86,7 @@ class MainWindow(QMainWindow):
         tests: TestRunService,
         load: LoadService,
         deploy: DeployService,
+        reports: ReportsService,
         fleet: FleetService,
         health: HealthService,
         alerts: AlertService,
@@ -93,6 +97,13 @@ class MainWindow(QMainWindow):
         self.devnet = devnet
         self.session = session
         self.connections = connections
+        self.reports = reports
+        reports.reportOpened.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        reports.reportRefused.connect(
+            lambda why: QMessageBox(
+                QMessageBox.Icon.Warning, "Open report", why, parent=self
+            ).open()
+        )
         self.setWindowTitle("ChainDeck")
         self.resize(1280, 800)
 
@@ -191,6 +202,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self._action(file, "&Connections…", self.open_connections, "Ctrl+L")
+        self._action(file, "Open &report…", self.choose_report, "Ctrl+Shift+O")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.quit_action = file.actions()[-1]
@@ -275,6 +287,33 @@ class MainWindow(QMainWindow):
         dialog.connectRequested.connect(self._use_profile)
         dialog.open()
         return dialog
+
+    def choose_report(self) -> QFileDialog:
+        """A pipeline's report folder (a CI artefact) into the histories."""
+        dialog = QFileDialog(self, "Open a pipeline's report folder")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(lambda name: self.open_report(Path(name)))
+        dialog.open()
+        return dialog
+
+    def _report_refused(self, why: str) -> None:
+        QMessageBox(QMessageBox.Icon.Warning, "Open report", why, parent=self).open()
+
+    @asyncSlot()
+    async def open_report(self, folder: Path) -> None:
+        counts = await self.reports.open_report(folder)
+        if counts is None:
+            return
+        await self.tests_panel.reload_history()
+        await self.load_panel.reload_history()
+        await self.deploy_panel.reload_history()
+        for kind, panel in (
+            ("deploy", self.deploy_panel),
+            ("load", self.load_panel),
+            ("test", self.tests_panel),
+        ):
+            if counts.get(kind):
+                self.tabs.setCurrentWidget(panel)
 
     def open_settings(self) -> NodeSettingsDialog:
         dialog = NodeSettingsDialog(self.devnet.settings, self)

@@ -42,6 +42,11 @@ COMMANDS: tuple[Command, ...] = (
         "app.cli.deploy_command:run_deploy",
     ),
     Command(
+        "pipeline",
+        "the headless mode for CI: cluster, test, load and deploy stages, with reports",
+        "app.cli.pipeline_command:run_pipeline",
+    ),
+    Command(
         "load-worker",
         "join a load run's master from another machine",
         "app.load.locustfiles.run:run_load_worker",

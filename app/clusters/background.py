@@ -63,11 +63,21 @@ def _pid_in(path: Path) -> int | None:
 
 
 async def start(
-    command: list[str], env: dict[str, str], log: Path, out: Path, pid_file: Path
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    out: Path,
+    pid_file: Path,
+    *,
+    tied: bool = False,
 ) -> Started:
-    """Start `command` detached and wait for its ready line (shared/spec/cli.md)."""
+    """Start `command` detached and wait for its ready line (shared/spec/cli.md). `tied`: it
+    stops when we end, however we end (a pipeline's chain: no node left behind, even after a
+    kill -9), through the node's own watch on the parent it was given."""
     environment = {k: v for k, v in os.environ.items() if k != PARENT_ENV}
     environment.update(env)
+    if tied:
+        environment[PARENT_ENV] = str(os.getpid())
     out.unlink(missing_ok=True)
     said_before = log.stat().st_size if log.exists() else 0  # the log is appended to
     # Popen, not the loop's subprocess: the loop would watch (and wait for) a child that is

@@ -96,9 +96,11 @@ def _port_free(port: int) -> bool:
 
 
 class LocalCluster:
-    def __init__(self, clusters_root: Path, name: str) -> None:
+    def __init__(self, clusters_root: Path, name: str, *, tied: bool = False) -> None:
+        """`tied`: its nodes stop when this process ends (a pipeline's ephemeral chain)."""
         self.name = name
         self.folder = ClusterFolder(clusters_root, name)
+        self.tied = tied
 
     @property
     def exists(self) -> bool:
@@ -147,8 +149,8 @@ class LocalCluster:
         problem = name_problem(self.name)
         if problem:
             raise ClusterUsageError(problem)
-        if followers is not None and not 1 <= followers <= MAX_FOLLOWERS:
-            raise ClusterUsageError(f"--followers: 1 to {MAX_FOLLOWERS}")
+        if followers is not None and not 0 <= followers <= MAX_FOLLOWERS:
+            raise ClusterUsageError(f"--followers: 0 (a producer alone) to {MAX_FOLLOWERS}")
         if base_port is not None and not 1 <= base_port <= 65535 - MAX_FOLLOWERS:
             raise ClusterUsageError("--base-port: 1 to 65519")
         new = not self.exists
@@ -245,6 +247,7 @@ class LocalCluster:
                 folder.log(record.slug),
                 folder.stdout(record.slug),
                 folder.pid_file(record.slug),
+                tied=self.tied,
             )
         except background.StartFailed as exc:
             raise ClusterError(f"{member_name(self.name, record.slug)} {exc}") from None

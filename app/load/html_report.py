@@ -51,10 +51,11 @@ class ReportError(ValueError):
     pass
 
 
-def charts(ticks: list[dict[str, Any]]) -> str:
-    """The Load tab's charts, one plotly.js plot each, on the run's seconds."""
+def charts(ticks: list[dict[str, Any]], prefix: str = "chart", library: bool = True) -> str:
+    """The Load tab's charts, one plotly.js plot each, on the run's seconds. `prefix` keeps
+    the plots of several runs on one page apart; `library`: carry plotly.js (once a page)."""
     t = [tick["t"] for tick in ticks]
-    parts = [f"<script>{plotly_js()}</script>"]
+    parts = [f"<script>{plotly_js()}</script>"] if library else []
     for i, (title, unit, series) in enumerate(CHARTS):
         traces = [
             {"x": t, "y": [tick.get(key) for tick in ticks], "name": name, "mode": "lines",
@@ -72,7 +73,7 @@ def charts(ticks: list[dict[str, Any]]) -> str:
             "yaxis": {"title": {"text": unit}, "rangemode": "tozero"},
         }
         parts.append(
-            f"<div id='chart{i}'></div><script>Plotly.newPlot('chart{i}', "
+            f"<div id='{prefix}{i}'></div><script>Plotly.newPlot('{prefix}{i}', "
             f"{json.dumps(traces)}, {json.dumps(layout)}, {{responsive: true}});</script>"
         )
     return "".join(parts)

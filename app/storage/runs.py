@@ -85,6 +85,18 @@ class RunStore:
 
         return await self.app_db.call(update)
 
+    async def set_times(self, run_id: int, started: float, finished: float) -> None:
+        """When it really ran (a run read from a CI report ran there, then)."""
+
+        def update() -> None:
+            with self.app_db.db.conn:
+                self.app_db.db.conn.execute(
+                    "update runs set started = ?, finished = ? where id = ?",
+                    [started, finished, run_id],
+                )
+
+        await self.app_db.call(update)
+
     async def runs(self, kind: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Newest first; every kind, or one."""
 

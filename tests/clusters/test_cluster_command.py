@@ -113,8 +113,8 @@ def test_up_twice_status_down_and_up_again_resumes(tmp_path: Path) -> None:
 
 
 def test_bad_usage_and_a_node_that_cannot_start(tmp_path: Path) -> None:
-    zero = chaindeck("cluster", "up", "x", "--followers", "0", data_dir=tmp_path)
-    assert zero.returncode == 2 and "--followers: 1 to 16" in zero.stderr
+    many = chaindeck("cluster", "up", "x", "--followers", "17", data_dir=tmp_path)
+    assert many.returncode == 2 and "--followers: 0 (a producer alone) to 16" in many.stderr
     missing = chaindeck("cluster", "down", "nope", data_dir=tmp_path)
     assert missing.returncode == 2 and "no local cluster named “nope”" in missing.stderr
     bad = chaindeck("cluster", "up", "x", "--", "--no-such-option", data_dir=tmp_path)
