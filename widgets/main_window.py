@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         await self.tests_panel.reload_history()
         await self.load_panel.reload_history()
         await self.deploy_panel.reload_history()
+        # The first of its kinds on screen: tests, else load, else the deployment.
         for kind, panel in (
             ("deploy", self.deploy_panel),
             ("load", self.load_panel),

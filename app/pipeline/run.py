@@ -99,7 +99,8 @@ class PipelineRun:
                 name = self.pipeline.stage_name(index)
                 entry: dict[str, Any] = {"name": name, "kind": stage.kind, "started": _now()}
                 if stop_reason or self.cancelled:
-                    entry.update(status=SKIPPED, detail=stop_reason or "cancelled", report={})
+                    reason = "cancelled" if self.cancelled else stop_reason
+                    entry.update(status=SKIPPED, detail=reason, report={})
                     self.emit(
                         {
                             "type": "stage",
@@ -118,7 +119,10 @@ class PipelineRun:
                 except StageFailed as exc:
                     status, detail, stage_report = FAILED, str(exc), {}
                 if self.cancelled:
-                    status, detail = FAILED, f"cancelled: {detail}" if detail else "cancelled"
+                    status = FAILED
+                    detail = (
+                        f"cancelled: {detail}" if detail not in ("", "cancelled") else ("cancelled")
+                    )
                 entry.update(
                     status=status,
                     detail=detail,
@@ -160,7 +164,8 @@ class PipelineRun:
         if self.cluster is not None and self.cluster.exists:
             stopped = await asyncio.shield(self.cluster.down())
             if stopped:
-                self.progress("cluster", f"stopped the pipeline's chain ({len(stopped)} nodes)")
+                count = f"{len(stopped)} node{'s' if len(stopped) != 1 else ''}"
+                self.progress("cluster", f"stopped the pipeline's chain ({count})")
 
     async def _stage(self, stage: Any, name: str) -> tuple[str, str, dict[str, Any]]:
         if isinstance(stage, ClusterStage):
