@@ -203,7 +203,7 @@ async def metric(gate: MetricGate, nodes: list[NodeRef], ctx: GateContext) -> Ga
             INCONCLUSIVE, f"{gate.metric}: no data in {gate.count} checks", {"values": values}
         )
     last = {k: v for k, v in values[-1].items() if v is not None} or {}
-    shown = ", ".join(f"{k} {v:g}" for k, v in last.items())
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items())
     note = f"; {failures} broke it ({worst})" if failures else ""
     detail = (
         f"{gate.metric} {gate.condition} held in {measured - failures} of {measured} "
