@@ -183,3 +183,34 @@ def test_sigterm_during_a_long_load_stage_leaves_no_process(tmp_path: Path) -> N
     assert leftovers(tmp_path) == []
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["cancelled"] and report["status"] == "failed"
+
+
+def test_continue_on_failure_lets_the_next_stage_run(tmp_path: Path) -> None:
+    """Two stages that cannot reach their node (nothing listens on port 9): the first says to
+    go on, the second does not, so the third is skipped."""
+    nowhere = "http://127.0.0.1:9"
+    run = pipeline(
+        tmp_path,
+        f"""
+name = "carry on"
+[[stages]]
+kind = "test"
+target = "{nowhere}"
+continue_on_failure = true
+[[stages]]
+kind = "load"
+scenario = "reads"
+target = "{nowhere}"
+[[stages]]
+kind = "test"
+target = "{nowhere}"
+""",
+    )
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("FAIL 1 test: ") and "127.0.0.1:9" in line for line in lines)
+    assert any(line.startswith("FAIL 2 load: ") for line in lines)
+    assert "SKIP 3 test: stage “2 load” failed" in lines
+    xmlschema.XMLSchema(SCHEMA).validate(tmp_path / "out" / "junit.xml")
+    junit = (tmp_path / "out" / "junit.xml").read_text()
+    assert junit.count("<failure") == 2 and junit.count("<skipped") == 1
