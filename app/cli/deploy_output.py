@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 MARK = {"passed": "PASS", "failed": "FAIL", "inconclusive": "????"}
+UNDO = ("rollback", "remove", "reinstate")  # app/deploy/steps.py: what undoes a step
 
 
 def event_line(event: dict[str, Any]) -> str | None:
