@@ -19,13 +19,12 @@ def event_line(event: dict[str, Any]) -> str | None:
             f"{steps} step{'s' if steps != 1 else ''}; gates: {gates}"
         )
     if kind == "step":
+        where = "rollback" if event["action"] in UNDO else f"step {event['step'] + 1}"
         if event["status"] == "started":
             note = f" ({event['note']})" if event.get("note") else ""
-            return f"step {event['step'] + 1}: {event['action']}{note} {event['node']}…"
+            return f"{where}: {event['action']}{note} {event['node']}…"
         detail = f": {event['detail']}" if event.get("detail") else ""
-        return (
-            f"step {event['step'] + 1}: {event['action']} {event['node']} {event['status']}{detail}"
-        )
+        return f"{where}: {event['action']} {event['node']} {event['status']}{detail}"
     if kind == "gate":
         return f"  {MARK[event['status']]} {event['gate']} on {event['node']}: {event['detail']}"
     if kind == "log" and event["line"].startswith(("rolling back", "rollback failed")):
