@@ -220,6 +220,9 @@ class MainWindow(QMainWindow):
         self._action(node, "&Restart devnet", self._restart_devnet, "Ctrl+Shift+R")
         self._action(node, "Reset devnet (new chain)…", self.confirm_reset)
         self._action(node, "&Mine a block", self._mine, "Ctrl+M")
+        node.addSeparator()
+        self._action(node, "Copy devnet &URL", self.copy_devnet_url, "Ctrl+Shift+U")
+        self._action(node, "Copy &operator password", self.copy_operator_password)
         view = bar.addMenu("&View")
         themes = QActionGroup(self)
         current = self.settings.get("theme", "system")
@@ -295,6 +298,21 @@ class MainWindow(QMainWindow):
         dialog.fileSelected.connect(lambda name: self.open_report(Path(name)))
         dialog.open()
         return dialog
+
+    def _copy(self, text: str | None, what: str) -> None:
+        if text is None:
+            self.statusBar().showMessage("the devnet is not running", 5000)
+            return
+        QApplication.clipboard().setText(text)
+        self.statusBar().showMessage(f"copied the {what}", 5000)
+
+    def copy_devnet_url(self) -> None:
+        """For scripts and `curl`: the devnet keeps this port across restarts."""
+        self._copy(self.devnet.url, f"devnet URL ({self.devnet.url})")
+
+    def copy_operator_password(self) -> None:
+        """The devnet's operator (user `operator`), also in its data dir's 0600 file."""
+        self._copy(self.devnet.operator_password, "operator password (user: operator)")
 
     def _report_refused(self, why: str) -> None:
         QMessageBox(QMessageBox.Icon.Warning, "Open report", why, parent=self).open()

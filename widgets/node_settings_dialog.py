@@ -41,11 +41,16 @@ class NodeSettingsDialog(QDialog):
         self.difficulty.setRange(0, 24)
         self.difficulty.setSuffix(" bits")
         self.difficulty.setValue(settings.difficulty)
+        self.port = QSpinBox()
+        self.port.setRange(1024, 65535)
+        self.port.setValue(settings.port)
+        self.port.setToolTip("127.0.0.1:PORT; the next free one when it is taken")
         form = QFormLayout()
         form.addRow("Block time", self.block_time)
         form.addRow("Dev accounts", self.accounts)
         form.addRow("Balance of each", self.balance)
         form.addRow("Proof-of-work difficulty", self.difficulty)
+        form.addRow("Port", self.port)
         note = QLabel(
             "Applying restarts the devnet node; the chain is kept. Accounts and balance shape a "
             "new chain only: use Node ▸ Reset devnet to start one."
@@ -67,6 +72,7 @@ class NodeSettingsDialog(QDialog):
             accounts=self.accounts.value(),
             balance=self.balance.value(),
             difficulty=self.difficulty.value(),
+            port=self.port.value(),
         )
 
     def _apply(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.clusters.cluster import LocalCluster, member_targets
 from app.clusters.folder import local_cluster_names
+from app.jobs import devnet_record
 from app.paths import AppPaths
 from app.storage.app_db import AppDb
 from app.storage.clusters import SAVED, ClusterStore
@@ -18,13 +19,34 @@ from app.targets import RunTarget, TargetError, TargetResolver, TargetSources, s
 __all__ = ["TargetError", "resolve_target", "resolve_targets"]
 
 
+DEVNET_NAME = "devnet"
+
+
 def resolve_target(text: str, kind: str | None, data_dir: Path | None = None) -> RunTarget:
+    if text.strip() == DEVNET_NAME:
+        return devnet_target(data_dir)
     return _resolver(text, data_dir).resolve_one(text, kind)
 
 
 def resolve_targets(text: str, kind: str | None, data_dir: Path | None = None) -> list[RunTarget]:
     """One node, or every node of a saved cluster."""
+    if text.strip() == DEVNET_NAME:
+        return [devnet_target(data_dir)]
     return _resolver(text, data_dir).resolve(text, kind)
+
+
+def devnet_target(data_dir: Path | None) -> RunTarget:
+    """`devnet`: the window's embedded devnet, with its operator (app/jobs/devnet_record.py)."""
+    paths = AppPaths.at(data_dir)
+    record = devnet_record.running(paths)
+    if record is None:
+        raise TargetError(
+            "the devnet is not running: open ChainDeck (chaindeck gui), which starts it"
+        )
+    user = password = None
+    if not record.get("ephemeral"):
+        user, password = devnet_record.credentials(paths)
+    return RunTarget(str(record["url"]), "native", "devnet", user, password)
 
 
 def _resolver(text: str, data_dir: Path | None) -> TargetResolver:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from app.clusters.folder import (
     NodeVersion,
     name_problem,
 )
+from app.ports import port_free
 from app.resources import node_command
 from app.targets import RunTarget
 
@@ -82,17 +82,6 @@ def follower_args(args: tuple[str, ...]) -> tuple[str, ...]:
 def member_name(cluster: str, slug: str) -> str:
     """`staging producer`, `staging follower 2`: the names the fleet view and targets use."""
     return f"{cluster} {slug.replace('-', ' ')}"
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        # As the node binds: a port whose last connections linger in TIME_WAIT is free.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 class LocalCluster:
@@ -225,7 +214,7 @@ class LocalCluster:
         """`to_start`: the port is checked free (else 0: any); False only describes it."""
         version = record.version
         build = [version.executable, "node"] if version.executable else node_command()
-        port = record.port if record.port and (not to_start or _port_free(record.port)) else 0
+        port = record.port if record.port and (not to_start or port_free(record.port)) else 0
         where = ["--port", str(port), "--host", HOST, "--data-dir"]
         where.append(str(self.folder.data_dir(record.slug)))
         if record.role == PRODUCER:

@@ -17,14 +17,13 @@ import contextlib
 import json
 import os
 import re
-import secrets
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.operator_file import OPERATOR, operator_credentials
+
 NAME_RE = re.compile(r"^[\w .-]{1,40}$")
-OPERATOR = "operator"
 PRODUCER = "producer"
 
 
@@ -137,20 +136,7 @@ class ClusterFolder:
     def credentials(self) -> tuple[str, str]:
         """The cluster's operator, made on first use. Every node of the cluster takes it, so a
         follower acts for the operator on its producer and one login works on every node."""
-        path = self.path / OPERATOR
-        with contextlib.suppress(FileNotFoundError):
-            user, _, password = path.read_text().strip().partition(":")
-            if user and password:
-                return user, password
-        self.path.mkdir(parents=True, exist_ok=True)
-        password = secrets.token_urlsafe(24)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(f"{OPERATOR}:{password}\n")
-        if sys.platform != "win32":
-            os.chmod(path, 0o600)
-        return OPERATOR, password
+        return operator_credentials(self.path / OPERATOR)
 
 
 def _order(node: NodeRecord) -> tuple[bool, int, str]:

@@ -33,8 +33,10 @@ class DevnetSettings:
     accounts: int = 10
     balance: int = 1000
     difficulty: int = 0
+    port: int = 8645  # the devnet's own; a local cluster's nodes take free ones
 
     def arguments(self) -> list[str]:
+        """The chain's options (the port is the devnet's alone, not a cluster's)."""
         return [
             "--block-time",
             f"{self.block_time:g}",
@@ -56,12 +58,14 @@ class DevnetSettings:
             found.append("balance must be 1 to 1,000,000,000 coins")
         if not 0 <= self.difficulty <= 24:
             found.append("difficulty must be 0 to 24 bits")
+        if not 1024 <= self.port <= 65535:
+            found.append("port must be 1024 to 65535")
         return found
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> DevnetSettings:
         data = data or {}
-        names = ("block_time", "accounts", "balance", "difficulty")
+        names = ("block_time", "accounts", "balance", "difficulty", "port")
         fields = {k: data[k] for k in names if k in data}
         return cls(**fields)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.jobs import devnet_record
 from app.jobs.embedded_node import DevnetSettings, EmbeddedNode, NodeStartError, ReadyNode
 from app.paths import AppPaths
 
@@ -61,28 +62,67 @@ class DevnetService(QObject):
             return self.ready
         self._set_state("starting")
         self.paths.devnet.mkdir(parents=True, exist_ok=True)
-        node = EmbeddedNode(
-            self.paths.devnet, self.log_path, self.settings, self._exited, ephemeral=self.ephemeral
-        )
-        self.node = node
         try:
-            self.ready = await node.start()
+            self.ready = await self._start_node()
         except NodeStartError as exc:
             self.node = None
             self._set_state("crashed")
             self.failed.emit(str(exc), exc.tail)
             return None
         except BaseException:
-            await node.stop()
+            if self.node is not None:
+                await self.node.stop()
             self.node = None
             self._set_state("stopped")
             raise
+        devnet_record.write(
+            self.paths,
+            url=self.ready.url,
+            port=int(self.ready.url.rsplit(":", 1)[1]),
+            pid=self.ready.pid,
+            ephemeral=self.ephemeral,
+        )
         self._set_state("running")
         self.started.emit(self.ready)
         return self.ready
 
+    async def _start_node(self) -> ReadyNode:
+        """On its own port (devnet_record.choose_port) with its kept operator; a throwaway
+        (ephemeral) devnet takes any port and a password for this run only."""
+        if self.ephemeral:
+            port, password = 0, None
+        else:
+            kept = devnet_record.read(self.paths).get("port")
+            port = devnet_record.choose_port(self.settings.port, kept)
+            password = devnet_record.credentials(self.paths)[1]
+        for attempt in (port, 0):  # taken between the check and the bind: any free one
+            self.node = EmbeddedNode(
+                self.paths.devnet,
+                self.log_path,
+                self.settings,
+                self._exited,
+                ephemeral=self.ephemeral,
+                port=attempt,
+                password=password,
+            )
+            try:
+                return await self.node.start()
+            except NodeStartError as exc:
+                if attempt == 0 or "address already in use" not in exc.tail.lower():
+                    raise
+        raise AssertionError("unreachable")
+
+    @property
+    def url(self) -> str | None:
+        return self.ready.url if self.ready is not None and self.state == "running" else None
+
+    @property
+    def operator_password(self) -> str | None:
+        return self.ready.password if self.ready is not None else None
+
     def _exited(self, code: int, tail: str) -> None:
         self.ready = None
+        devnet_record.write(self.paths, pid=None)
         self._set_state("crashed")
         self.crashed.emit(code, tail)
 
@@ -97,6 +137,7 @@ class DevnetService(QObject):
         await self.node.stop()
         self.node = None
         self.ready = None
+        devnet_record.write(self.paths, pid=None)
         self._set_state("stopped")
 
     async def restart(self, settings: DevnetSettings | None = None) -> ReadyNode | None:

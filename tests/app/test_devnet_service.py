@@ -140,3 +140,48 @@ def test_a_second_devnet_on_the_same_chain_says_it_is_in_use(
     finally:
         run(qtbot, second.stop())
         run(qtbot, first.stop())
+
+
+def test_a_port_of_its_own_kept_across_restarts_and_the_devnet_as_a_command_target(
+    qtbot: QtBot, qloop: Any, tmp_path: Path
+) -> None:
+    import json
+    import socket
+    import stat
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    preferred = taken.getsockname()[1]
+    devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings(accounts=2, port=preferred))
+
+    def chaindeck(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args, "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    try:
+        ready = run(qtbot, devnet.ensure_running())
+        assert ready is not None
+        port = int(ready.url.rsplit(":", 1)[1])
+        assert preferred < port < preferred + 20  # the preferred one is taken: the next free
+        record = json.loads((tmp_path / "devnet.json").read_text())
+        assert record["url"] == ready.url and record["pid"] == ready.pid
+        secret = tmp_path / "devnet" / "operator-password"
+        assert secret.read_text().strip() == f"operator:{ready.password}"
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+        status = chaindeck("status", "devnet", "--json")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["role"] == "producer"
+
+        taken.close()  # the preferred port is free again, but scripts know this one now
+        again = run(qtbot, devnet.restart())
+        assert again is not None and again.url == ready.url
+        assert again.password == ready.password  # the same operator across restarts
+    finally:
+        taken.close()
+        run(qtbot, devnet.stop())
+    stopped = chaindeck("status", "devnet")
+    assert stopped.returncode == 2 and "the devnet is not running" in stopped.stderr

@@ -128,3 +128,16 @@ def test_bad_input_in_the_send_dialog_shows_why_and_sends_nothing(
     assert all(t["from"] == "0x" + "0" * 40 for t in sent)  # genesis only
     assert deck.node.height == 0
     dialog.reject()
+
+
+def test_the_devnet_url_and_operator_password_are_one_action_away(
+    qtbot: QtBot, deck: Composition
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    deck.window.copy_devnet_url()
+    assert QApplication.clipboard().text() == deck.devnet.url
+    assert deck.devnet.url is not None and deck.devnet.url.startswith("http://127.0.0.1:")
+    deck.window.copy_operator_password()
+    assert QApplication.clipboard().text() == deck.devnet.operator_password
+    assert "copied the operator password" in deck.window.statusBar().currentMessage()
