@@ -216,6 +216,8 @@ class HealthPanel(QWidget):
         """Every figure at sample i, as the hover line shows it."""
         when = dt.datetime.fromtimestamp(self.t[i]).strftime("%Y-%m-%d %H:%M:%S")
         parts = [when]
+        if self.values[i, METRICS.index("up")] == 0:
+            parts.append("down: the node did not answer")
         for title, unit, metrics in GRAPHS:
             figures = [self.values[i, METRICS.index(m)] for m in metrics]
             if all(np.isnan(f) for f in figures):

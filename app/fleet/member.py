@@ -86,9 +86,11 @@ class MemberState:
             "cpu_pct": clean(self.cpu_pct) if up else None,
             "mem_mb": clean(self.mem_mb) if up else None,
             "mem_pct": clean(self.mem_pct) if up else None,
-            "latency_p50": clean(p50),
-            "latency_p95": clean(p95),
-            "block_time": clean(self.avg_block_time),
+            # A node that does not answer has no latency and no block time: the graphs show
+            # the outage as a gap, not the last minute's figures drawn on (issue 20).
+            "latency_p50": clean(p50) if up else None,
+            "latency_p95": clean(p95) if up else None,
+            "block_time": clean(self.avg_block_time) if up else None,
             "tx_per_s": clean(self.tx_per_s) if up else None,
             "mempool": clean(self.mempool) if up and self.mempool is not None else None,
             "peers": clean(self.peers) if up and self.peers is not None else None,

@@ -115,6 +115,10 @@ def test_node_down_fires_and_resolves_and_the_history_keeps_it(
         t, values = run(qtbot, watcher.health.series("Pair 2", 300))
         up = values[:, METRICS.index("up")]
         assert 0.0 in up and up[-1] == 1.0  # the outage, and the return
+        # While it was down no latency or block time is drawn: a gap, not the old figures.
+        outage = up == 0.0
+        for metric in ("latency_p95", "latency_p50", "block_time"):
+            assert np.isnan(values[outage, METRICS.index(metric)]).all(), metric
 
         # A cluster deleted while its node is down: no more rounds come, the alert still ends.
         follower.kill()

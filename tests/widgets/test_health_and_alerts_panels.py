@@ -8,6 +8,7 @@ import csv
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -98,6 +99,14 @@ def test_health_graphs_of_this_host_zoom_hover_and_export(
     qtbot.waitUntil(lambda: len(panel.t) == 600, timeout=5_000)
     assert visible_titles(panel) == {"CPU", "Peers"}
     assert {title for title, _u, _m in GRAPHS} >= visible_titles(panel)
+
+    # A sample of a node that did not answer says so on hover, with a deployment's mark near.
+    row = np.full(len(METRICS), np.nan)
+    row[METRICS.index("up")] = 0.0
+    panel.draw(np.array([float(now)]), row.reshape(1, -1))
+    panel.set_marks([(float(now), "upgrade lab producer")])
+    text = panel.describe(0)
+    assert "down: the node did not answer" in text and "deploy: upgrade lab producer" in text
 
 
 def test_alert_rules_edited_an_alert_on_this_host_fires_and_resolves(
