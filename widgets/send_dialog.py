@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +28,7 @@ from widgets.format import coins
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
 DEFAULT_FEE = "0.0001"
+MIN_FEE = Decimal("0.0001")  # node-api.md: "fee ≥ the node's minimum, default 0.0001"
 MEMO_BYTES = 256
 
 
@@ -61,6 +64,12 @@ class SendDialog(QDialog):
         self.to.lineEdit().setPlaceholderText("address (0x…) or wallet label")
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("coins, e.g. 12.5")
+        self.max_button = QPushButton("Max")
+        self.max_button.setToolTip("All of the balance the fee leaves")
+        self.max_button.clicked.connect(self.fill_max)
+        amount_row = QHBoxLayout()
+        amount_row.addWidget(self.amount, 1)
+        amount_row.addWidget(self.max_button)
         self.fee = QLineEdit(DEFAULT_FEE)
         self.memo = QLineEdit()
         self.memo.setPlaceholderText("optional, up to 256 bytes")
@@ -73,7 +82,7 @@ class SendDialog(QDialog):
         for name, title, field in (
             ("from", "From", self.sender),
             ("to", "To", self.to),
-            ("amount", "Amount", self.amount),
+            ("amount", "Amount", amount_row),
             ("fee", "Fee", self.fee),
             ("description", "Memo", self.memo),
         ):
@@ -87,6 +96,7 @@ class SendDialog(QDialog):
         if "fee" not in wallets.features:  # an Ethereum node prices the gas itself
             form.setRowVisible(self.fee, False)
             self.fee.setText("")
+            self.max_button.hide()  # what is left after the gas is the node's to know
         # What Send will move, in words, before it moves it.
         self.total = QLabel()
         self.total.setWordWrap(True)
@@ -137,6 +147,9 @@ class SendDialog(QDialog):
             fee = self._amount(self.fee.text() or "0", "fee", allow_zero=True)
         except ValueError as exc:
             found["fee"] = str(exc)
+        if fee is not None and "fee" in self.wallets.features and fee < MIN_FEE:
+            found["fee"] = f"at least the node's minimum fee, {MIN_FEE}"
+            fee = None
         if len(self.memo.text().encode()) > MEMO_BYTES:
             found["description"] = f"the memo is over {MEMO_BYTES} bytes"
         wallet = next(
@@ -150,6 +163,21 @@ class SendDialog(QDialog):
         ):
             found["amount"] = f"more than the balance, {coins(wallet['balance'])} with the fee"
         return found
+
+    def fill_max(self) -> None:
+        """The whole balance of the chosen wallet, less the fee."""
+        wallet = next(
+            (w for w in self.wallets.wallets if w["address"] == self.sender.currentData()), None
+        )
+        if wallet is None:
+            return
+        try:
+            fee = self._amount(self.fee.text() or "0", "fee", allow_zero=True)
+        except ValueError:
+            fee = MIN_FEE
+        most = Decimal(str(wallet["balance"])) - fee
+        self.amount.setText(_plain(max(most, Decimal(0))))
+        self._touched.add("amount")
 
     def _amount(self, text: str, what: str, *, allow_zero: bool = False) -> Decimal:
         return parse_amount(
