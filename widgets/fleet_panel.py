@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -193,9 +194,27 @@ class FleetPanel(QWidget):
             best = max((s.height for s in states), default=-1)
             self.title.setText(f"{name}: {len(states)} nodes, best height {best}, {down} down")
 
-    @asyncSlot()
-    async def start_local(self) -> None:
+    def start_local(self) -> None:
+        """Start the named local cluster; one that runs already is restarted only once the
+        user said so (its nodes may be serving someone)."""
         name = self.local_name.text().strip() or "Local"
+        if not self.fleet.is_running(name):
+            self._start_local(name)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restart the cluster?",
+            f"“{name}” is running. Restart every node of it with "
+            f"{self.followers.value()} followers? Their chains are kept.",
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.accepted.connect(lambda: self._start_local(name))
+        self.confirm_box = box
+        box.open()
+
+    @asyncSlot()
+    async def _start_local(self, name: str) -> None:
         self.start_button.setEnabled(False)
         self._say(f"starting {name}: a producer and {self.followers.value()} followers…")
         try:

@@ -14,6 +14,7 @@ from widgets.table_model import Index, RowTableModel
 
 COLUMNS = (
     "Node",
+    "State",  # in words as well as the row's colour
     "Kind / version",
     "Role",
     "Height",
@@ -36,10 +37,15 @@ STATE_COLOURS = {
     "down": QColor(218, 54, 51, 110),
 }
 LAGGING_BLOCKS = 3
-NUMERIC = {3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+NUMERIC = {
+    COLUMNS.index(name)
+    for name in ("Height", "Behind", "Peers", "Latency", "Mempool", "Last block", "Block time",
+                 "Propagation", "Uptime", "CPU", "Memory")
+}  # fmt: skip
 HASH = COLUMNS.index("Latest hash")
 # Hovering a header says what its column holds.
 HEADER_TIPS = {
+    "State": "up, lagging (more than 3 blocks behind), problem, down, or stopped on purpose",
     "Behind": "blocks behind the cluster's best height",
     "Latest hash": "the node's head; hover a cell for the whole hash",
     "Latency": "the node's answer to /health, as this app sees it",
@@ -104,8 +110,14 @@ class FleetTableModel(RowTableModel):
     def cells(self, s: MemberState) -> tuple[str, ...]:
         down = s.state == "down"
         avg = s.avg_block_time
+        state = row_state(s)
+        if state == "lagging":
+            state = f"lagging ({s.behind} behind)"
+        elif state == "problem" and s.problem:
+            state = f"problem: {s.problem}"
         return (
             s.name,
+            state,
             f"{s.kind} · {s.version}" if s.version else s.kind,
             s.role,
             "" if s.height < 0 else str(s.height),

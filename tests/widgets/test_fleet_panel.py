@@ -34,6 +34,14 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
         lambda: panel.model.rowCount() == 3 and all(s.state == "up" for s in panel.model.states),
         timeout=20_000,
     )
+    # Start again while it runs: asked first, and nothing restarts on Cancel.
+    pids = [s.pid for s in panel.model.states]
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.confirm_box.isVisible() and "is running" in panel.confirm_box.text()
+    panel.confirm_box.reject()
+    assert [s.pid for s in panel.model.states] == pids and fleet.is_running("Local")
+    assert cell(panel, 0, "State") == "up"
+
     roles = [cell(panel, row, "Role") for row in range(3)]
     assert roles == ["producer", "follower", "follower"]
     assert all(cell(panel, row, "Peers") != "0" for row in range(3))

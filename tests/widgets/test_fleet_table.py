@@ -34,3 +34,18 @@ def test_headers_say_what_the_less_obvious_columns_hold(qtbot: QtBot) -> None:
     assert "average" in model.headerData(COLUMNS.index("Block time"), horizontal, tip)
     assert model.headerData(COLUMNS.index("Node"), horizontal, tip) is None
     assert model.headerData(COLUMNS.index("CPU"), horizontal) == "CPU"
+
+
+def test_the_state_is_in_words_as_well_as_colour() -> None:
+    model = FleetTableModel()
+    states = [
+        MemberState("a", "http://a", state="up", height=10),
+        MemberState("b", "http://b", state="up", height=2, behind=8),
+        MemberState("c", "http://c", state="problem", problem="producer_lost", height=1),
+        MemberState("d", "http://d", state="down"),
+        MemberState("e", "http://e", state="stopped"),
+    ]
+    model.set_states(states)
+    column = COLUMNS.index("State")
+    shown = [model.data(model.index(row, column)) for row in range(5)]
+    assert shown == ["up", "lagging (8 behind)", "problem: producer_lost", "down", "stopped"]
