@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -91,6 +92,13 @@ class FleetPanel(QWidget):
         self.followers.setRange(1, 16)
         self.followers.setValue(2)
         self.followers.setSuffix(" followers")
+        self.block_time = QDoubleSpinBox()
+        self.block_time.setRange(0, 3600)
+        self.block_time.setDecimals(2)
+        self.block_time.setSuffix(" s")
+        self.block_time.setSpecialValueText("0 s (on demand)")
+        self.block_time.setValue(fleet.settings.block_time)
+        self.block_time.setToolTip("The cluster's block time (the devnet keeps its own)")
         self.start_button = QPushButton("Start local cluster")
         self.start_button.setToolTip("A producer and N followers on this machine (Ctrl+Shift+L)")
         self.new_button = QPushButton("New cluster…")
@@ -107,6 +115,7 @@ class FleetPanel(QWidget):
         local_row = QHBoxLayout()
         local_row.addWidget(self.local_name)
         local_row.addWidget(self.followers)
+        local_row.addWidget(self.block_time)
         column.addLayout(local_row)
         column.addWidget(self.start_button)
         buttons = QHBoxLayout()
@@ -218,7 +227,7 @@ class FleetPanel(QWidget):
         self.start_button.setEnabled(False)
         self._say(f"starting {name}: a producer and {self.followers.value()} followers…")
         try:
-            await self.fleet.start_local(name, self.followers.value())
+            await self.fleet.start_local(name, self.followers.value(), self.block_time.value())
         finally:
             self.start_button.setEnabled(True)
         self._select(name)

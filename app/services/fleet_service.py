@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -162,9 +163,12 @@ class FleetService(QObject):
     def _local(self, name: str) -> LocalCluster:
         return LocalCluster(self.paths.clusters, name)
 
-    async def start_local(self, name: str, followers: int) -> list[ClusterMember] | None:
+    async def start_local(
+        self, name: str, followers: int, block_time: float | None = None
+    ) -> list[ClusterMember] | None:
         """Start (or restart) a local cluster; None and `clusterFailed` when it cannot. A new
-        cluster takes the devnet's settings; one that exists keeps what its nodes run."""
+        cluster takes the devnet's settings with a block time of its own when given; one that
+        exists keeps what its nodes run unless a block time is given."""
         name = name.strip()
         problem = _name_problem(name)
         if problem:
@@ -174,13 +178,17 @@ class FleetService(QObject):
         if existing is not None and existing["kind"] != LOCAL:
             self.clusterFailed.emit(name, f"“{name}” is a saved cluster of remote nodes")
             return None
-        problems = self.settings.problems()
+        settings = self.settings
+        if block_time is not None:
+            settings = replace(settings, block_time=block_time)
+        problems = settings.problems()
         if problems:
             self.clusterFailed.emit(name, "; ".join(problems))
             return None
         await self.stop_local(name)
         job = self._local(name)
-        args = () if job.exists else tuple(self.settings.arguments())
+        given = not job.exists or block_time is not None
+        args = tuple(settings.arguments()) if given else ()
         try:
             await job.up(followers, args=args)
         except ClusterError as exc:

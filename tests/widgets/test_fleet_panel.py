@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 
+import httpx
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -27,6 +28,7 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
     assert window.tabs.currentWidget() is panel
 
     panel.followers.setValue(2)
+    panel.block_time.setValue(0.5)  # the cluster's own, not the devnet's
     with qtbot.waitSignal(fleet.clusterStarted, timeout=90_000):
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert panel.selected() == "Local"
@@ -34,6 +36,10 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
         lambda: panel.model.rowCount() == 3 and all(s.state == "up" for s in panel.model.states),
         timeout=20_000,
     )
+    producer = panel.model.states[0].url
+    assert httpx.get(f"{producer}/api/v1/network/status").json()["blockTime"] == 0.5
+    assert deck.devnet.settings.block_time == 0.0
+
     # Start again while it runs: asked first, and nothing restarts on Cancel.
     pids = [s.pid for s in panel.model.states]
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
