@@ -27,8 +27,10 @@ def rpc(url: str, method: str, *params: object) -> object:
 
 
 def test_transfers_on_anvil_are_counted_on_the_chain(node: str) -> None:
+    # The drain ends as soon as nothing is pending; a long limit only matters on a machine
+    # busy with other tests (a 15 s limit once left 1 of 1,320 transfers uncounted in CI).
     run = load(
-        node, "--users", "4", "--duration", "2s", "--drain", "15s", "--json",
+        node, "--users", "4", "--duration", "2s", "--drain", "60s", "--json",
         "--threshold", "inclusion_p95<10s",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr + run.stdout
