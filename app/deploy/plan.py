@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.functional_validators import BeforeValidator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 from app.load.plan import LoadError, parse_duration
 from app.load.thresholds import ThresholdError, parse_threshold
@@ -54,6 +54,18 @@ def _seconds(value: Any) -> float:
 
 
 Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
+def _thresholds(texts: list[str]) -> list[str]:
+    for text in texts:
+        try:
+            parse_threshold(text)
+        except ThresholdError as exc:
+            raise ValueError(str(exc)) from None
+    return texts
+
+
+Thresholds = Annotated[list[str], AfterValidator(_thresholds)]  # load.md's grammar, checked
 
 
 class Strict(BaseModel):
@@ -116,17 +128,7 @@ class LoadGate(Strict):
     users: int = Field(8, ge=1, le=1000)
     duration: Seconds = 10.0
     rate: float | None = Field(None, gt=0)
-    thresholds: list[str] = []
-
-    @field_validator("thresholds")
-    @classmethod
-    def _known(cls, thresholds: list[str]) -> list[str]:
-        for text in thresholds:
-            try:
-                parse_threshold(text)
-            except ThresholdError as exc:
-                raise ValueError(str(exc)) from None
-        return thresholds
+    thresholds: Thresholds = []
 
 
 class ApproveGate(Strict):
@@ -194,8 +196,9 @@ class Plan(Strict):
         return self
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    """`('gates', 1, 'metric', 'metric')` → `gates[1].metric` (pydantic adds the union tag)."""
+def _where(loc: tuple[int | str, ...], tags: tuple[str, ...]) -> str:
+    """`('gates', 1, 'metric', 'metric')` → `gates[1].metric`: a list's union tag (the kind that
+    follows an index) is not a field."""
     out = ""
     after_index = False
     for part in loc:
@@ -203,12 +206,27 @@ def _where(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
             after_index = True
             continue
-        if after_index and out.startswith("gates") and part in GATE_KINDS:
+        if after_index and part in tags:
             after_index = False
-            continue  # the discriminator's tag, not a field
+            continue
         after_index = False
         out += f".{part}" if out else str(part)
     return out
+
+
+def field_errors(exc: ValidationError, tags: tuple[str, ...]) -> str:
+    """Pydantic's errors as a person reads them, each naming its field; `tags`: the kinds a
+    list's items are told apart by (gates, stages)."""
+    problems = []
+    for error in exc.errors():
+        where = _where(error["loc"], tags)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "union_tag_invalid":
+            message = f"kind must be {', '.join(tags[:-1])} or {tags[-1]}"
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
 
 
 def parse_plan(text: str, source: str = "plan") -> Plan:
@@ -220,16 +238,7 @@ def parse_plan(text: str, source: str = "plan") -> Plan:
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = _where(error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif error["type"] == "union_tag_invalid":
-                message = "kind must be health, metric, test, load, approve or wait"
-            problems.append(f"{where}: {message}" if where else message)
-        raise PlanError(f"{source}: " + "; ".join(problems)) from None
+        raise PlanError(f"{source}: {field_errors(exc, GATE_KINDS)}") from None
 
 
 def load_plan(path: Path) -> Plan:

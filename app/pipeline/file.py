@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from app.deploy.plan import PlanError, Seconds, Strict, load_plan
-from app.load.thresholds import ThresholdError, parse_threshold
+from app.deploy.plan import PlanError, Seconds, Strict, Thresholds, field_errors, load_plan
 from app.suites import BUNDLED
 
 STAGE_KINDS = ("cluster", "test", "load", "deploy")
@@ -53,18 +52,8 @@ class LoadStage(Stage):
     duration: Seconds = 30.0
     rate: float | None = Field(None, gt=0)
     workers: int = Field(1, ge=1, le=64)
-    thresholds: list[str] = []
+    thresholds: Thresholds = []
     target: str | None = None  # default: the pipeline's chain, users spread over its nodes
-
-    @field_validator("thresholds")
-    @classmethod
-    def _parse(cls, thresholds: list[str]) -> list[str]:
-        for text in thresholds:
-            try:
-                parse_threshold(text)
-            except ThresholdError as exc:
-                raise ValueError(str(exc)) from None
-        return thresholds
 
 
 class DeployStage(Stage):
@@ -101,22 +90,6 @@ class Pipeline(Strict):
         return stage.name or f"{index + 1} {stage.kind}"
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    after_index = False
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            after_index = True
-            continue
-        if after_index and part in STAGE_KINDS:
-            after_index = False
-            continue  # the discriminator's tag
-        after_index = False
-        out += f".{part}" if out else str(part)
-    return out
-
-
 def load_pipeline(path: Path) -> Pipeline:
     """The pipeline in `path`, its deploy stages' plans checked too; PipelineError naming the
     field otherwise."""
@@ -129,16 +102,7 @@ def load_pipeline(path: Path) -> Pipeline:
     try:
         pipeline = Pipeline.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = _where(error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif error["type"] == "union_tag_invalid":
-                message = f"kind must be {', '.join(STAGE_KINDS)}"
-            problems.append(f"{where}: {message}" if where else message)
-        raise PipelineError(f"{path}: " + "; ".join(problems)) from None
+        raise PipelineError(f"{path}: {field_errors(exc, STAGE_KINDS)}") from None
     for i, stage in enumerate(pipeline.stages):
         if isinstance(stage, DeployStage):
             try:
