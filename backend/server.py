@@ -79,9 +79,10 @@ async def _announce_when_started(server: uvicorn.Server, node: Node, url: str) -
         "chainId": node.chain_id,
         "dataDir": str(node.config.data_dir),
     }
+    # Logged first, so whoever reads "ready" finds the log already saying where the node serves.
+    log.info("serving %s (chain %s, height %d)", url, node.chain_id, node.head.height)
     sys.stdout.write(orjson.dumps(line).decode() + "\n")
     sys.stdout.flush()
-    log.info("serving %s (chain %s, height %d)", url, node.chain_id, node.head.height)
 
 
 async def _stop_when_parent_dies(server: uvicorn.Server) -> None:

@@ -64,7 +64,10 @@ def test_a_crash_is_reported_with_the_tail_of_its_log(
     devnet = DevnetService(AppPaths.at(tmp_path), DevnetSettings())
     try:
         ready = run(qtbot, devnet.ensure_running())
-        assert ready is not None
+        assert ready is not None and devnet.node is not None
+        node = devnet.node
+        # the log pump reads stderr on its own: let it catch up before the node dies
+        qtbot.waitUntil(lambda: "serving http://127.0.0.1" in node.tail_text(), timeout=10000)
         with qtbot.waitSignal(devnet.crashed, timeout=10000) as crashed:
             os.kill(ready.pid, signal.SIGKILL)
         code, tail = crashed.args

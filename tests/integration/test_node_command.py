@@ -228,13 +228,23 @@ def test_a_node_whose_verifier_dies_stops_with_a_reason(tmp_path: Path) -> None:
     """Like a dead database writer (test_durability.py): the node does not go on without it."""
     import psutil
 
+    import time
+
     node = NodeProcess(None).start()
     try:
-        verifiers = [
-            p
-            for p in psutil.Process(node.pid).children(recursive=True)
-            if p.nice() == psutil.Process(node.pid).nice() + 5
-        ]
+        with node.client() as client:  # a batch makes sure the verifier processes are up
+            client.post("/api/v1/transactions/batch", json=[{}] * 20)
+        base = psutil.Process(node.pid).nice()
+        verifiers: list[psutil.Process] = []
+        deadline = time.monotonic() + 20
+        # a verifier lowers its own priority when it starts: wait for two to have done so
+        while len(verifiers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            verifiers = [
+                p
+                for p in psutil.Process(node.pid).children(recursive=True)
+                if p.is_running() and p.nice() == base + 5
+            ]
         assert len(verifiers) >= 2
         os.kill(verifiers[0].pid, signal.SIGKILL)
         assert node.proc is not None and node.proc.wait(timeout=30) == 1
