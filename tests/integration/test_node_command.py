@@ -226,9 +226,9 @@ def test_helper_processes_die_with_a_node_killed_with_9(tmp_path: Path) -> None:
 
 def test_a_node_whose_verifier_dies_stops_with_a_reason(tmp_path: Path) -> None:
     """Like a dead database writer (test_durability.py): the node does not go on without it."""
-    import psutil
-
     import time
+
+    import psutil
 
     node = NodeProcess(None).start()
     try:

@@ -124,6 +124,7 @@ class EthereumTransferUser(EthereumUser, SendingUser):
         raw, tx_id, sent_at = ready
         body = {"jsonrpc": "2.0", "id": next(IDS), "method": ETHEREUM_SEND, "params": [raw]}
         with self.client.post("/", json=body, name=ETHEREUM_SEND, catch_response=True) as r:
+            self.in_flight = None
             r.request_meta["response_time"] = (time.time() - sent_at) * 1000
             answer = orjson.loads(r.content) if r.status_code == 200 and r.content else {}
             if "result" in answer:

@@ -113,6 +113,7 @@ class SendingUser(ChainDeckUser):
     abstract = True
     tracker: Any
     slot: int
+    in_flight: str | None = None  # the transfer sent and not yet answered
 
     def _next(self) -> tuple[Any, str]:
         raise NotImplementedError
@@ -125,10 +126,16 @@ class SendingUser(ChainDeckUser):
             return None
         payload, tx_id = self._next()
         self.tracker.expect(tx_id, sent_at)
+        self.in_flight = tx_id
         current().sent += 1
         return payload, tx_id, sent_at
 
     def on_stop(self) -> None:
+        # Stopped mid-send (Locust kills a user's greenlet when the hold ends): the node may or
+        # may not have the transfer, so it is counted if it shows up and never left pending.
+        if self.in_flight is not None:
+            self.tracker.unsure_of(self.in_flight)
+            self.in_flight = None
         SENDER_SLOTS.give_back(self.slot)
         super().on_stop()
 
@@ -183,6 +190,7 @@ class TransferUser(SendingUser):
         with self.client.post(
             NATIVE_SEND, data=body, headers=JSON, name=NATIVE_SEND, catch_response=True
         ) as r:
+            self.in_flight = None
             if SCHEDULE:  # open model: latency from the intended send time
                 r.request_meta["response_time"] = (time.time() - sent_at) * 1000
             code = r.status_code
