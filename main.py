@@ -60,7 +60,7 @@ class Composition:
         from app.jobs.runner import JobRunner
         from app.paths import AppPaths
         from app.services.alert_service import AlertService
-        from app.services.connections_service import ConnectionsService
+        from app.services.connections_service import DEVNET, ConnectionsService
         from app.services.dashboard_service import DashboardService
         from app.services.deploy_service import DeployService
         from app.services.devnet_service import DevnetService
@@ -103,7 +103,12 @@ class Composition:
         self.alerts = AlertService(self.fleet, self.health, AlertStore(self.db))
         self.connections = ConnectionsService(self.db)
         self.session = SessionService(self.node, self.devnet, self.connections)
-        self.wallets = WalletService(self.node)
+        self.wallets = WalletService(
+            self.node,
+            dev_seed=lambda: (
+                self.devnet.settings.dev_seed if self.session.active == DEVNET else None
+            ),
+        )
         self.explorer = ExplorerService(self.node)
         self.dashboard = DashboardService(self.node, self.health, lambda: self.devnet.pid)
         self.tests = TestRunService(

@@ -16,6 +16,14 @@ def to_units(coins: float) -> int:
     return round(coins * COIN)
 
 
+def dev_wallet_seed(dev_seed: str, index: int) -> bytes:
+    """The ed25519 seed of dev wallet `index` (1-based: `wallet<index>`) on a chain started with
+    `chaindeck node --dev-seed TEXT` (docs/spec/cli.md)."""
+    return hashlib.blake2b(
+        f"chaindeck-dev-wallet:{dev_seed}:{index}".encode(), digest_size=32
+    ).digest()
+
+
 class Signer:
     def __init__(self, chain_id: str, seed: bytes | None = None) -> None:
         self.key = SigningKey(seed) if seed else SigningKey.generate()

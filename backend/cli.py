@@ -35,6 +35,12 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
         help="0 (default): seal as soon as transactions wait; S > 0: seal every S seconds",
     )
     parser.add_argument("--accounts", type=int, help="dev wallets at genesis (10)")
+    parser.add_argument(
+        "--dev-seed",
+        metavar="TEXT",
+        help="derive the dev wallets' keys from TEXT (published keys, for scripts; a new chain "
+        "only). Default: random keys",
+    )
     parser.add_argument("--balance", help="coins for each dev wallet (1000)")
     parser.add_argument("--chain-id", metavar="ID", help="chain id (a new chain: chaindeck-devnet)")
     parser.add_argument("--difficulty", type=int, metavar="BITS", help="proof-of-work bits (0)")
@@ -72,6 +78,7 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
 CHAIN_OPTIONS = {
     "block_time": 0.0,
     "accounts": 10,
+    "dev_seed": None,
     "balance": "1000",
     "chain_id": None,
     "difficulty": 0,
@@ -96,6 +103,10 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error("--block-time must be 0 or more seconds")
     if not 0 <= args.accounts <= 1000:
         parser.error("--accounts must be from 0 to 1000")
+    if args.dev_seed is not None and not (
+        0 < len(args.dev_seed) <= 200 and args.dev_seed.isprintable()
+    ):
+        parser.error("--dev-seed must be 1 to 200 printable characters")
     if args.max_ws_clients < 0:
         parser.error("--max-ws-clients must be 0 or more")
     for origin in args.allow_origin:
@@ -124,6 +135,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         ephemeral=args.ephemeral,
         block_time=args.block_time,
         accounts=args.accounts,
+        dev_seed=args.dev_seed,
         balance_units=balance,
         chain_id=args.chain_id,
         difficulty=args.difficulty,

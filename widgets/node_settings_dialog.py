@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -32,6 +33,13 @@ class NodeSettingsDialog(QDialog):
         self.accounts = QSpinBox()
         self.accounts.setRange(0, 1000)
         self.accounts.setValue(settings.accounts)
+        self.dev_seed = QLineEdit(settings.dev_seed)
+        self.dev_seed.setMaxLength(200)
+        self.dev_seed.setPlaceholderText("empty: random keys")
+        self.dev_seed.setToolTip(
+            "The dev wallets' keys come from this text, the same on every machine (Wallets ▸ "
+            "Dev keys…); empty for keys nobody else knows. A new chain only."
+        )
         self.balance = QSpinBox()
         self.balance.setRange(1, 10**9)
         self.balance.setGroupSeparatorShown(True)
@@ -48,12 +56,13 @@ class NodeSettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Block time", self.block_time)
         form.addRow("Dev accounts", self.accounts)
+        form.addRow("Dev key seed", self.dev_seed)
         form.addRow("Balance of each", self.balance)
         form.addRow("Proof-of-work difficulty", self.difficulty)
         form.addRow("Port", self.port)
         note = QLabel(
-            "Applying restarts the devnet node; the chain is kept. Accounts and balance shape a "
-            "new chain only: use Node ▸ Reset devnet to start one."
+            "Applying restarts the devnet node; the chain is kept. Accounts, key seed and balance "
+            "shape a new chain only: use Node ▸ Reset devnet to start one."
         )
         note.setWordWrap(True)
         buttons = QDialogButtonBox(
@@ -70,6 +79,7 @@ class NodeSettingsDialog(QDialog):
         return DevnetSettings(
             block_time=round(self.block_time.value(), 2),
             accounts=self.accounts.value(),
+            dev_seed=self.dev_seed.text().strip(),
             balance=self.balance.value(),
             difficulty=self.difficulty.value(),
             port=self.port.value(),

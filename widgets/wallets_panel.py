@@ -23,6 +23,7 @@ from qasync import asyncSlot
 
 from app.clients.errors import NodeError
 from app.services.wallet_service import WalletService
+from widgets.dev_keys_dialog import DevKeysDialog
 from widgets.format import coins, short_hash
 from widgets.send_dialog import SendDialog
 from widgets.wallet_table import WalletTableModel
@@ -53,6 +54,9 @@ class WalletsPanel(QWidget):
         self.send_button.setToolTip("Send coins (Ctrl+N)")
         self.copy_button = QPushButton("Copy address")
         self.open_button = QPushButton("Open address")
+        self.keys_button = QPushButton("Dev keys…")
+        self.keys_button.setToolTip("The devnet's dev wallet keys: show, copy, export")
+        self.keys_button.clicked.connect(self.open_dev_keys)
         self.new_button.clicked.connect(self._create)
         self.send_button.clicked.connect(self.open_send)
         self.copy_button.clicked.connect(self.copy_address)
@@ -71,7 +75,13 @@ class WalletsPanel(QWidget):
         self._sent_rows: dict[str, int] = {}
 
         buttons = QHBoxLayout()
-        for button in (self.new_button, self.send_button, self.copy_button, self.open_button):
+        for button in (
+            self.new_button,
+            self.send_button,
+            self.copy_button,
+            self.open_button,
+            self.keys_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -91,6 +101,7 @@ class WalletsPanel(QWidget):
         self.model.set_wallets(wallets)
         can_create = "create_wallet" in self.wallets.features
         self.new_button.setVisible(can_create)
+        self.keys_button.setVisible(self.wallets.dev_seed() is not None)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -116,6 +127,12 @@ class WalletsPanel(QWidget):
         self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog.open()  # never exec(): the event loop keeps running (qasync #59)
         return self.dialog
+
+    def open_dev_keys(self) -> DevKeysDialog:
+        dialog = DevKeysDialog(self.wallets, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _create(self) -> None:
         dialog = QInputDialog(self)

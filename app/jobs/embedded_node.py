@@ -31,6 +31,8 @@ TAIL_LINES = 40
 class DevnetSettings:
     block_time: float = 0.0
     accounts: int = 10
+    # Published like anvil's keys: a script knows the dev wallets from the seed (a new chain only)
+    dev_seed: str = "chaindeck"
     balance: int = 1000
     difficulty: int = 0
     port: int = 8645  # the devnet's own; a local cluster's nodes take free ones
@@ -42,6 +44,7 @@ class DevnetSettings:
             f"{self.block_time:g}",
             "--accounts",
             str(self.accounts),
+            *(["--dev-seed", self.dev_seed] if self.dev_seed else []),
             "--balance",
             str(self.balance),
             "--difficulty",
@@ -54,6 +57,8 @@ class DevnetSettings:
             found.append("block time must be 0 to 3600 seconds")
         if not 0 <= self.accounts <= 1000:
             found.append("dev accounts must be 0 to 1000")
+        if not (len(self.dev_seed) <= 200 and self.dev_seed.isprintable()):
+            found.append("dev seed must be at most 200 printable characters")
         if not 0 < self.balance <= 10**9:
             found.append("balance must be 1 to 1,000,000,000 coins")
         if not 0 <= self.difficulty <= 24:
@@ -65,7 +70,7 @@ class DevnetSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> DevnetSettings:
         data = data or {}
-        names = ("block_time", "accounts", "balance", "difficulty", "port")
+        names = ("block_time", "accounts", "dev_seed", "balance", "difficulty", "port")
         fields = {k: data[k] for k in names if k in data}
         return cls(**fields)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app import dev_keys
 from app.clients.errors import NodeError
 from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
@@ -21,9 +24,16 @@ class WalletService(QObject, Lifecycle):
     transactionSent = Signal(object)
     transactionConfirmed = Signal(object)
 
-    def __init__(self, node: NodeService, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        node: NodeService,
+        parent: QObject | None = None,
+        *,
+        dev_seed: Callable[[], str | None] = lambda: None,
+    ) -> None:
         super().__init__(parent)
         self.node = node
+        self.dev_seed = dev_seed  # the active node's dev seed: the devnet's, when it is shown
         self.wallets: list[dict[str, Any]] = []
         self.pending: dict[str, dict[str, Any]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -97,6 +107,17 @@ class WalletService(QObject, Lifecycle):
         self.transactionSent.emit(tx)
         self._timer.start()
         return tx
+
+    def dev_keys(self) -> list[dict[str, str]]:
+        """The shown node's dev wallets whose keys its dev seed gives (the devnet's only)."""
+        return dev_keys.dev_keys(self.dev_seed(), self.wallets)
+
+    def export_dev_keys(self, path: Path) -> int:
+        """Write the dev keys to `path` (JSON, mode 0600); how many were written."""
+        keys = self.dev_keys()
+        chain_id = str(self.node.status.get("chainId", ""))
+        dev_keys.export(path, self.dev_seed() or "", chain_id, keys)
+        return len(keys)
 
     async def stop(self) -> None:
         self._timer.stop()

@@ -19,6 +19,13 @@ def blake2b256(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
+def dev_wallet_seed(dev_seed: str, index: int) -> bytes:
+    """Dev wallet `index` (1-based, label `wallet<index>`) of a chain made with `--dev-seed`:
+    BLAKE2b-256 of "chaindeck-dev-wallet:<seed>:<index>" (docs/spec/cli.md), so a script knows
+    the keys from the seed alone, like anvil's published accounts."""
+    return blake2b256(f"chaindeck-dev-wallet:{dev_seed}:{index}".encode())
+
+
 def address_from_public_key(public_key: bytes) -> str:
     return "0x" + blake2b256(public_key)[:20].hex()
 

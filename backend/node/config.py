@@ -19,6 +19,7 @@ class NodeConfig:
     ephemeral: bool = False
     block_time: float = 0.0
     accounts: int = 10
+    dev_seed: str | None = None  # dev wallets' keys derived from it; None: random keys
     balance_units: int = 1000 * 100_000_000
     chain_id: str | None = None
     difficulty: int = 0

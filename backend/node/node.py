@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from backend import __version__
 from backend.chain.block import Block, seal
-from backend.chain.crypto import ZERO_HASH, Keypair
+from backend.chain.crypto import ZERO_HASH, Keypair, dev_wallet_seed
 from backend.chain.genesis import genesis_block
 from backend.chain.ledger import Ledger
 from backend.chain.mempool import Mempool, Rejected
@@ -177,7 +177,11 @@ class Node:
     def _genesis(self, store: ChainStore) -> None:
         assert self.producer is not None
         created = now_ms()
-        keys = [Keypair.generate() for _ in range(self.config.accounts)]
+        seed = self.config.dev_seed
+        keys = [
+            Keypair(dev_wallet_seed(seed, i)) if seed is not None else Keypair.generate()
+            for i in range(1, self.config.accounts + 1)
+        ]
         wallets: list[tuple[str, str, bytes, int]] = []
         for index, key in enumerate(keys):
             label = f"wallet{index + 1}"
