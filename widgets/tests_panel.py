@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.services.test_run_service import TestRunService
+from app.suites import what_a_run_writes
 from app.test_results import RunTally
 from widgets.run_controls import RunControls, add_shortcuts
 from widgets.run_history import COMMON_START, Column, RunHistoryTable, status
@@ -74,6 +75,11 @@ class TestsPanel(QWidget):
         self.progress = self.controls.progress
         self.counts = self.controls.counts
         self.message = self.controls.message
+        self.writes = QLabel()  # what a run will write, said before it does
+        self.writes.setObjectName("runWrites")
+        self.writes.setWordWrap(True)
+        self.suites.itemChanged.connect(lambda _item: self.show_writes())
+        self.target.currentTextChanged.connect(lambda _name: self.show_writes())
         self.run_button.clicked.connect(self.run)
         self.rerun_button.clicked.connect(self.rerun_failed)
         self.cancel_button.clicked.connect(self.cancel)
@@ -147,6 +153,7 @@ class TestsPanel(QWidget):
         body.setSizes([600, 500])
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.writes)
         layout.addWidget(body, 1)
 
     # -- choices -------------------------------------------------------------------------------
@@ -163,6 +170,12 @@ class TestsPanel(QWidget):
 
     def fill_targets(self) -> None:
         self.controls.fill_targets(self.tests.target_names())
+        self.show_writes()
+
+    def show_writes(self) -> None:
+        text = what_a_run_writes(self.chosen_suites(), self.target.currentText())
+        self.writes.setText(text)
+        self.writes.setVisible(bool(text))
 
     def chosen_suites(self) -> list[str]:
         return [

@@ -5,7 +5,13 @@ Fixtures every suite receives, the bundled ones and a user's own folders alike:
 - `target`: `Target(url, kind, username, password)`; `kind` is "native" or "ethereum".
 - `http`: an `httpx.Client` on the target's URL (10 s timeouts).
 - `node`: `NodeApi` for a ChainDeck node: `get`/`post`, `chain_id`, `operator_headers()`,
-  `fund(address, coins)`, `wait_confirmed(hash)`, `mine()`.
+  `fund(address, coins)`, `wait_confirmed(hash)`, `mine()`, `run_label`.
+
+What a run writes to the chain it tests (the Tests tab says so before it starts): one transfer
+of PURSE_COINS from the node's richest managed wallet to a managed wallet labelled with the
+run's label (`test-run-…`), the "purse" that funds every throwaway account the tests make;
+wallets the tests create carry the same label; at the end the purse's remainder goes back to
+the wallet it came from, so the user's wallets lose only what the tests spent and the fees.
 - `eth`: `EthRpc` for an Ethereum node: `eth.call("eth_blockNumber")`.
 
 Tests marked `native` are not applicable to an Ethereum target and the other way round for
@@ -23,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,9 +38,16 @@ from typing import Any, TextIO
 import httpx
 import pytest
 
+from app.suites import PURSE_COINS
+
 NOT_FOR_ETHEREUM = "not applicable: the target is an Ethereum node"
 NOT_FOR_NATIVE = "not applicable: the target is a ChainDeck node"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+RETURN_FEE = 0.0001  # the node's default minimum fee (node-api.md)
+
+
+def new_run_label() -> str:
+    return time.strftime("test-run-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class NodeApi:
         self.target = target
         self.http = http
         self._token: str | None = None
+        self.run_label = os.environ.get("CHAINDECK_RUN_LABEL") or new_run_label()
+        self._purse: dict[str, Any] | None = None  # {"label", "source"} once funded
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params or None)
@@ -99,16 +115,62 @@ class NodeApi:
             pytest.skip("the node manages no wallet to fund tests from")
         return max(wallets, key=lambda w: w["balance"])
 
+    def purse(self) -> str:
+        """The label of this run's purse: a managed wallet funded once from the richest one."""
+        if self._purse is None:
+            source = self.richest_wallet()
+            made = self.post("/api/v1/wallets", {"label": self.run_label}, auth=True)
+            assert made.status_code == 201, f"creating the run's purse: {made.text}"
+            coins = min(PURSE_COINS, float(source["balance"]) / 2)
+            sent = self.post(
+                "/api/v1/transactions",
+                {
+                    "from": source["address"],
+                    "to": self.run_label,
+                    "amount": coins,
+                    "description": f"ChainDeck {self.run_label}: its purse (the rest comes back)",
+                },
+                auth=True,
+            )
+            assert sent.status_code == 201, f"funding the run's purse: {sent.text}"
+            self.wait_confirmed(sent.json()["hash"])
+            self._purse = {"label": self.run_label, "source": source["address"]}
+        return str(self._purse["label"])
+
     def fund(self, address: str, coins: float) -> str:
-        """A node-signed transfer from the operator's richest wallet; returns its hash."""
-        source = self.richest_wallet()
+        """A node-signed transfer from this run's purse; returns its hash."""
         response = self.post(
             "/api/v1/transactions",
-            {"from": source["address"], "to": address, "amount": coins},
+            {"from": self.purse(), "to": address, "amount": coins},
             auth=True,
         )
         assert response.status_code == 201, response.text
         return str(response.json()["hash"])
+
+    def return_purse(self) -> None:
+        """What the purse holds goes back where it came from (pending spends settled first)."""
+        if self._purse is None:
+            return
+        label, source = self._purse["label"], self._purse["source"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            balance = self.get(f"/api/v1/wallets/{label}/balance").json()
+            if balance["nonce"] == balance["pendingNonce"]:
+                break
+            time.sleep(0.1)
+        left = round(float(balance["balance"]) - RETURN_FEE, 8)
+        if left > 0:
+            self.post(
+                "/api/v1/transactions",
+                {
+                    "from": label,
+                    "to": source,
+                    "amount": left,
+                    "fee": RETURN_FEE,
+                    "description": f"ChainDeck {label}: what its purse had left",
+                },
+                auth=True,
+            )
 
     def wait_confirmed(self, tx_hash: str, timeout: float = 30.0) -> dict[str, Any]:
         """Polls until the transaction is in a block; on an interval-sealing node that can
@@ -209,8 +271,11 @@ def http(target: Target) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def node(target: Target, http: httpx.Client) -> NodeApi:
-    return NodeApi(target, http)
+def node(target: Target, http: httpx.Client) -> Iterator[NodeApi]:
+    api = NodeApi(target, http)
+    yield api
+    with contextlib.suppress(httpx.HTTPError, AssertionError, KeyError, ValueError):
+        api.return_purse()  # best effort: a node gone by now keeps the purse, labelled
 
 
 @pytest.fixture(scope="session")

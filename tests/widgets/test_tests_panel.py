@@ -112,3 +112,14 @@ def test_bad_choices_are_refused_with_the_reason(qtbot: QtBot, deck: Composition
     panel.add_suite_folder("/no/such/folder")
     assert "no suite" in panel.message.text()
     assert panel.suites.count() == 2
+
+
+def test_what_a_run_will_write_is_said_before_it_starts(qtbot: QtBot, deck: Composition) -> None:
+    panel = deck.window.tests_panel
+    panel.set_suites(["conformance", "e2e"])
+    text = panel.writes.text()
+    assert not panel.writes.isHidden()
+    assert f"Writes to {panel.target.currentText()}'s chain" in text
+    assert "labelled test-run-" in text and "gives back what is left" in text
+    panel.set_suites([])
+    assert panel.writes.isHidden()

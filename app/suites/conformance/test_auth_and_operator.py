@@ -49,8 +49,9 @@ def test_operator_endpoints_refuse_without_a_valid_token(
 
 
 def test_node_signed_transfer_and_its_errors(node: NodeApi) -> None:
-    source = node.richest_wallet()
+    node.purse()  # the run's own wallet, not one of the user's
     auth = node.operator_headers()
+    source = node.get(f"/api/v1/wallets/{node.run_label}/balance").json()
     response = node.http.post(
         "/api/v1/transactions",
         json={"from": source["address"], "to": OTHER, "amount": 0.5, "description": "suite"},
@@ -75,7 +76,7 @@ def test_wallets_are_listed_and_created(node: NodeApi) -> None:
     wallets = node.http.get("/api/v1/wallets", headers=auth).json()
     for wallet in wallets:
         assert {"address", "label", "balance", "nonce"} <= set(wallet)
-    label = "suite-" + secrets.token_hex(4)
+    label = f"{node.run_label}-{secrets.token_hex(2)}"
     made = node.http.post("/api/v1/wallets", json={"label": label}, headers=auth)
     assert made.status_code == 201, made.text
     assert made.json()["label"] == label and made.json()["balance"] == 0

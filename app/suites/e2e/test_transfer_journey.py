@@ -60,7 +60,9 @@ def test_bob_sends_back_and_the_sum_holds(node: NodeApi) -> None:
 
 def test_a_managed_wallet_receives_and_spends(node: NodeApi) -> None:
     auth = node.operator_headers()
-    made = node.http.post("/api/v1/wallets", json={}, headers=auth)
+    made = node.http.post(
+        "/api/v1/wallets", json={"label": f"{node.run_label}-spender"}, headers=auth
+    )
     assert made.status_code == 201, made.text
     wallet = made.json()
     node.wait_confirmed(node.fund(wallet["address"], 3))
