@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +26,7 @@ from app.services.explorer_service import ExplorerService, SearchError
 from app.services.node_service import NodeService
 from widgets.block_table import BlockTableModel, fit_columns
 from widgets.detail_views import AddressView, BlockView, TransactionView
+from widgets.transactions_view import TransactionsView
 
 PAGE = 100
 FLUSH_MS = 100  # at most 10 repaints a second however fast blocks come
@@ -66,11 +69,18 @@ class ExplorerPanel(QWidget):
         self.chip.hide()
         self.chip.clicked.connect(self.back_to_top)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.chip, 0, Qt.AlignmentFlag.AlignHCenter)
-        left_layout.addWidget(self.table)
+        blocks = QWidget()
+        blocks_layout = QVBoxLayout(blocks)
+        blocks_layout.setContentsMargins(0, 0, 0, 0)
+        blocks_layout.addWidget(self.chip, 0, Qt.AlignmentFlag.AlignHCenter)
+        blocks_layout.addWidget(self.table)
+        self.transactions = TransactionsView(node, explorer)
+        self.transactions.transactionOpened.connect(lambda h: self._open("transaction", h))
+        left = QTabWidget()
+        left.setDocumentMode(True)
+        left.addTab(blocks, "Blocks")
+        left.addTab(self.transactions, "Transactions")
+        self.lists = left
 
         self.block_view = BlockView()
         self.tx_view = TransactionView()
@@ -107,8 +117,15 @@ class ExplorerPanel(QWidget):
         self._flush_timer.start()
         self._age_timer = QTimer(self)
         self._age_timer.setInterval(1000)
-        self._age_timer.timeout.connect(self.model.refresh_ages)
+        self._age_timer.timeout.connect(self._refresh_ages)
         self._age_timer.start()
+
+    def _refresh_ages(self) -> None:
+        self.model.refresh_ages()
+        self.transactions.refresh_ages(time.time())
+
+    def show_transactions(self) -> None:
+        self.lists.setCurrentWidget(self.transactions)
 
     def stop(self) -> None:
         self._flush_timer.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Signal
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -49,6 +49,7 @@ from widgets.explorer_panel import ExplorerPanel
 from widgets.fleet_panel import FleetPanel
 from widgets.health_panel import HealthPanel
 from widgets.load_panel import LoadPanel
+from widgets.log_viewer import LogViewer
 from widgets.node_settings_dialog import NodeSettingsDialog
 from widgets.status_bar import AlertIndicator, ConnectionStatus
 from widgets.tests_panel import TestsPanel
@@ -210,6 +211,7 @@ class MainWindow(QMainWindow):
         go = bar.addMenu("&Go")
         self.search_action = self._action(go, "&Search…", self.focus_search, ["Ctrl+K", "Ctrl+F"])
         self.send_action = self._action(go, "Se&nd…", self.open_send, "Ctrl+N")
+        self._action(go, "&Transactions", self.show_transactions, "Ctrl+T")
         go.addSeparator()
         for i, name in enumerate(TABS, start=1):
             self._action(
@@ -223,6 +225,7 @@ class MainWindow(QMainWindow):
         node.addSeparator()
         self._action(node, "Copy devnet &URL", self.copy_devnet_url, "Ctrl+Shift+U")
         self._action(node, "Copy &operator password", self.copy_operator_password)
+        self._action(node, "Devnet &log", self.open_devnet_log, "Ctrl+Shift+G")
         view = bar.addMenu("&View")
         themes = QActionGroup(self)
         current = self.settings.get("theme", "system")
@@ -264,6 +267,19 @@ class MainWindow(QMainWindow):
     def open_send(self) -> Any:
         self.tabs.setCurrentWidget(self.wallets_panel)
         return self.wallets_panel.open_send()
+
+    def show_transactions(self) -> None:
+        self.tabs.setCurrentWidget(self.explorer_panel)
+        self.explorer_panel.show_transactions()
+
+    def open_devnet_log(self) -> LogViewer:
+        return self.open_log("devnet", self.devnet.log_path)
+
+    def open_log(self, title: str, path: Path) -> LogViewer:
+        viewer = LogViewer(title, path, self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.open()
+        return viewer
 
     def show_address(self, address: str) -> None:
         self.tabs.setCurrentWidget(self.explorer_panel)

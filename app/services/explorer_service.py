@@ -18,6 +18,7 @@ HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
 ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
 LABEL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 PAGE = 50
+NODE_PAGE = 100  # the node's largest page (node-api.md `limit`)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,21 @@ class ExplorerService(QObject, Lifecycle):
 
     async def blocks(self, offset: int, limit: int = PAGE) -> list[dict[str, Any]]:
         return await self._client().blocks(limit=limit, offset=offset)
+
+    async def transactions(self, offset: int, limit: int = PAGE) -> list[dict[str, Any]]:
+        """Newest first, pending ones included, read in the node's pages of at most 100."""
+        client, found, seen = self._client(), [], set()
+        while len(found) < limit:
+            want = min(NODE_PAGE, limit - len(found))
+            page = await client.transactions(limit=want, offset=offset)
+            for tx in page:
+                if tx["hash"] not in seen:  # a new transaction shifts the pages by one
+                    seen.add(tx["hash"])
+                    found.append(tx)
+            if len(page) < want:
+                break
+            offset += len(page)
+        return found
 
     async def block(self, ref: int | str) -> dict[str, Any]:
         return await self._client().block(ref)
