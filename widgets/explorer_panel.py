@@ -29,6 +29,7 @@ from widgets.detail_views import AddressView, BlockView, TransactionView
 from widgets.transactions_view import TransactionsView
 
 PAGE = 100
+ADDRESS_REFRESH_MS = 500  # a burst of blocks costs one read of the address shown
 FLUSH_MS = 100  # at most 10 repaints a second however fast blocks come
 
 
@@ -109,6 +110,11 @@ class ExplorerPanel(QWidget):
 
         self.model.moreWanted.connect(self._load_older)
         node.blockReceived.connect(self._pending.append)
+        node.blockReceived.connect(lambda _block: self._address_timer.start())
+        self._address_timer = QTimer(self)  # an address page shown follows new blocks
+        self._address_timer.setSingleShot(True)
+        self._address_timer.setInterval(ADDRESS_REFRESH_MS)
+        self._address_timer.timeout.connect(self._refresh_address)
         node.caughtUp.connect(self._caught_up)
         node.nodeChanged.connect(lambda _name: self.model.reset([]))
         self._flush_timer = QTimer(self)
@@ -181,6 +187,7 @@ class ExplorerPanel(QWidget):
             self._reloading = False
         self._pending.clear()
         self.model.reset(blocks)
+        self.show_message("")
 
     @asyncSlot(int)
     async def _load_older(self, lowest: int) -> None:
@@ -217,6 +224,11 @@ class ExplorerPanel(QWidget):
             self.search.setEnabled(True)
 
     def show_found(self, kind: str, data: dict[str, Any]) -> None:
+        # The search box names what is shown, however it was reached (a link, a row, a search).
+        ref = {"block": "height", "transaction": "hash"}.get(kind, "address")
+        shown = data.get("label") if kind == "address" and data.get("label") else data.get(ref)
+        if shown is not None and not self.search.hasFocus():
+            self.search.setText(str(shown))
         if kind == "block":
             self.block_view.show_block(data)
             self.pages.setCurrentWidget(self.block_view)
@@ -247,6 +259,18 @@ class ExplorerPanel(QWidget):
             return
         self.show_message("")
         self.show_found(kind, data)
+
+    @asyncSlot()
+    async def _refresh_address(self) -> None:
+        view = self.address_view
+        if self.pages.currentWidget() is not view or not view.address or not self.isVisible():
+            return
+        try:
+            data = await self.explorer.address(view.address, view.offset)
+        except NodeError:
+            return  # a passing failure: the page stays as it was, the next block tries again
+        if self.pages.currentWidget() is view and data["address"] == view.address:
+            view.show_address(data)
 
     @asyncSlot(str, int)
     async def _address_page(self, address: str, offset: int) -> None:

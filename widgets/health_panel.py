@@ -43,6 +43,9 @@ GRAPHS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 LONG_REFRESH_S = 60  # the one-minute history changes once a minute
 
 
+HOVER_HINT = "Hover a graph to read its figures; wheel to zoom, drag to pan."
+
+
 class HealthGraph(TimeSeriesPlot):
     def __init__(self, title: str, unit: str, metrics: tuple[str, ...]) -> None:
         super().__init__(title, unit, metrics, dates=True, pan_in_time=True, cursor=True)
@@ -94,7 +97,8 @@ class HealthPanel(QWidget):
         for button in (self.live_button, self.png_button, self.csv_button):
             top.addWidget(button)
         top.addStretch(1)
-        self.hover = QLabel("Hover a graph to read its figures; wheel to zoom, drag to pan.")
+        self._hover_x: float | None = None  # where the cursor was put, kept as data arrives
+        self.hover = QLabel(HOVER_HINT)
         self.hover.setObjectName("healthHover")
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -116,7 +120,7 @@ class HealthPanel(QWidget):
         layout.addWidget(self.hover)
         layout.addWidget(self.canvas, 1)
 
-        self.node.currentTextChanged.connect(lambda _t: self.refresh(force=True))
+        self.node.currentTextChanged.connect(self._node_chosen)
         self.range_buttons.idClicked.connect(self.set_range)
         self.live_button.clicked.connect(self.go_live)
         self.png_button.clicked.connect(lambda: self._ask_path("PNG image (*.png)", "png"))
@@ -147,6 +151,14 @@ class HealthPanel(QWidget):
             self.node.addItems(names)
             self.node.setCurrentText(chosen if chosen in names else HOST)
             self.node.blockSignals(False)
+
+    def _node_chosen(self, _name: str) -> None:
+        """Nothing of the last node stays on screen: its hover line and cursor go."""
+        self._hover_x = None
+        for graph in self.graphs:
+            graph.cursor.hide()
+        self.hover.setText(HOVER_HINT)
+        self.refresh(force=True)
 
     def show_node(self, name: str) -> None:
         self._fill_nodes()
@@ -198,6 +210,8 @@ class HealthPanel(QWidget):
         self.t, self.values = t, values
         for graph in self.graphs:
             graph.setVisible(graph.show_data(t, values))
+        if self._hover_x is not None and len(t):
+            self._put_cursor(self._hover_x)
         if self.following:
             now = float(t[-1]) if len(t) else dt.datetime.now().timestamp()
             self.graphs[0].setXRange(now - self.range_s, now, padding=0)
@@ -205,7 +219,10 @@ class HealthPanel(QWidget):
     def _hovered(self, graph: HealthGraph, pos: Any) -> None:
         if not len(self.t) or not graph.sceneBoundingRect().contains(pos):
             return
-        x = graph.getViewBox().mapSceneToView(pos).x()
+        self._hover_x = graph.getViewBox().mapSceneToView(pos).x()
+        self._put_cursor(self._hover_x)
+
+    def _put_cursor(self, x: float) -> None:
         i = int(np.clip(np.searchsorted(self.t, x), 0, len(self.t) - 1))
         for g in self.graphs:
             g.cursor.setPos(self.t[i])
@@ -215,7 +232,7 @@ class HealthPanel(QWidget):
     def describe(self, i: int) -> str:
         """Every figure at sample i, as the hover line shows it."""
         when = dt.datetime.fromtimestamp(self.t[i]).strftime("%Y-%m-%d %H:%M:%S")
-        parts = [when]
+        parts = [self.selected(), when]
         if self.values[i, METRICS.index("up")] == 0:
             parts.append("down: the node did not answer")
         for title, unit, metrics in GRAPHS:

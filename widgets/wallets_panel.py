@@ -98,6 +98,8 @@ class WalletsPanel(QWidget):
         self.dialog: SendDialog | None = None
 
     def _wallets_changed(self, wallets: list[dict[str, Any]]) -> None:
+        if wallets:
+            self.show_message("")  # the node answers again: an old error would mislead
         self.model.set_wallets(wallets)
         can_create = "create_wallet" in self.wallets.features
         self.new_button.setVisible(can_create)

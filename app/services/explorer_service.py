@@ -17,7 +17,9 @@ from app.services.node_service import NodeService
 HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
 ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
 LABEL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+HEX_RE = re.compile(r"[0-9a-f]+")
 PAGE = 50
+SUGGESTIONS = 5
 NODE_PAGE = 100  # the node's largest page (node-api.md `limit`)
 
 
@@ -83,14 +85,20 @@ class ExplorerService(QObject, Lifecycle):
         }
 
     async def search(self, text: str) -> Found:
-        """A height, block hash, transaction hash, address or wallet label."""
-        query = text.strip()
+        """A height, block hash, transaction hash, address or wallet label, forgivingly: hex
+        in any case and with or without 0x, labels in any case, commas in a height; a label's
+        beginning suggests the labels it starts."""
+        query = text.strip().strip("\"'")
         lowered = query.lower()
         if not query:
             raise SearchError("type a height, a hash, an address or a wallet label")
+        bare = lowered.removeprefix("0x")
+        if len(bare) in (40, 64) and HEX_RE.fullmatch(bare):
+            lowered = "0x" + bare
         try:
-            if query.isdigit():
-                return Found("block", await self.block(int(query)))
+            height = query.replace(",", "").replace("_", "").removeprefix("#")
+            if height.isdigit():
+                return Found("block", await self.block(int(height)))
             if HASH_RE.match(lowered):
                 try:
                     return Found("transaction", await self.transaction(lowered))
@@ -101,7 +109,7 @@ class ExplorerService(QObject, Lifecycle):
             if ADDRESS_RE.match(lowered):
                 return Found("address", await self.address(lowered))
             if LABEL_RE.match(query):
-                return Found("address", await self.address(query))
+                return await self._label(query)
         except NodeError as exc:
             if exc.status == 404:
                 raise SearchError(f"nothing on this node matches “{query}”") from exc
@@ -110,3 +118,31 @@ class ExplorerService(QObject, Lifecycle):
             f"“{query}” is not a height, a 0x hash (64 hex digits), an address (0x + 40 hex "
             "digits) or a wallet label"
         )
+
+    async def _label(self, query: str) -> Found:
+        try:
+            return Found("address", await self.address(query))
+        except NodeError as exc:
+            if exc.status != 404:
+                raise
+        labels = await self.labels()
+        same = [label for label in labels if label.lower() == query.lower()]
+        if same:
+            return Found("address", await self.address(same[0]))
+        starting = sorted(
+            (label for label in labels if label.lower().startswith(query.lower())),
+            key=lambda label: (len(label), label),
+        )
+        if starting:
+            shown = ", ".join(starting[:SUGGESTIONS])
+            more = f" and {len(starting) - SUGGESTIONS} more" if len(starting) > SUGGESTIONS else ""
+            raise SearchError(f"no wallet is labelled “{query}”; did you mean {shown}{more}?")
+        raise SearchError(f"nothing on this node matches “{query}”")
+
+    async def labels(self) -> list[str]:
+        """The node's wallet labels, when it lists them to us (operator); else none."""
+        try:
+            wallets = await self._client().wallets()
+        except NodeError:
+            return []
+        return [str(w["label"]) for w in wallets if w.get("label")]

@@ -36,6 +36,7 @@ class WalletService(QObject, Lifecycle):
         self.dev_seed = dev_seed  # the active node's dev seed: the devnet's, when it is shown
         self.wallets: list[dict[str, Any]] = []
         self.pending: dict[str, dict[str, Any]] = {}
+        self.failing = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -58,7 +59,12 @@ class WalletService(QObject, Lifecycle):
         try:
             await self.refresh()
         except NodeError as exc:
+            self.failing = True
             self.walletsFailed.emit(exc.message)
+        else:
+            if self.failing:  # "" clears the error shown: it is not true any more
+                self.failing = False
+                self.walletsFailed.emit("")
 
     async def refresh(self) -> list[dict[str, Any]]:
         client = self._client()

@@ -61,6 +61,7 @@ def test_health_graphs_of_this_host_zoom_hover_and_export(
     centre = cpu.viewport().rect().center()
     qtbot.mouseMove(cpu.viewport(), centre)
     qtbot.waitUntil(lambda: "CPU" in panel.hover.text(), timeout=5_000)
+    assert panel.hover.text().startswith(HOST)  # whose figures they are
     assert "Memory" in panel.hover.text() and panel.graphs[1].cursor.isVisible()
 
     # Zoom one graph: every graph follows, and the view stops tracking now until Home.
@@ -94,6 +95,8 @@ def test_health_graphs_of_this_host_zoom_hover_and_export(
     )
     health.record("remote 1", {"cpu_pct": 1.0, "peers": 3.0})
     panel.show_node("remote 1")
+    # The last node's hover line and cursor do not stay on screen for the next one.
+    assert HOST not in panel.hover.text() and not panel.graphs[1].cursor.isVisible()
     qtbot.keyClick(panel, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: panel.range_s == 7 * 86400, timeout=2_000)  # an animated click
     qtbot.waitUntil(lambda: len(panel.t) == 600, timeout=5_000)

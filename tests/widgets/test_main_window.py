@@ -91,6 +91,16 @@ def test_search_finds_each_kind_of_reference(qtbot: QtBot, deck: Composition) ->
     shown = {table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(table.rowCount())}
     assert tx["hash"] in shown and table.rowCount() == 2  # genesis funding, then ours
 
+    # Forgiving: hashes without 0x or in upper case, labels in any case, a height with commas.
+    assert search(qtbot, deck, tx["hash"][2:].upper()) is panel.tx_view
+    assert search(qtbot, deck, " " + block["hash"].upper() + " ") is panel.block_view
+    assert search(qtbot, deck, wallet3["address"][2:]) is panel.address_view
+    assert search(qtbot, deck, "WALLET3") is panel.address_view
+    assert panel.address_view.field_text("Address") == wallet3["address"]
+    assert search(qtbot, deck, "0,001") is panel.block_view
+    suggested = search(qtbot, deck, "wall")
+    assert "did you mean wallet1, wallet2, wallet3, wallet4, wallet5 and 5 more?" in suggested
+
     assert "nothing on this node matches" in search(qtbot, deck, "0x" + "ab" * 32)
     assert "nothing on this node matches" in search(qtbot, deck, "nosuchwallet")
     assert "is not a height" in search(qtbot, deck, "what?")
@@ -144,3 +154,25 @@ def test_the_devnet_url_and_operator_password_are_one_action_away(
     deck.window.copy_operator_password()
     assert QApplication.clipboard().text() == deck.devnet.operator_password
     assert "copied the operator password" in deck.window.statusBar().currentMessage()
+
+
+def test_pages_stay_current_and_the_search_box_names_them(qtbot: QtBot, deck: Composition) -> None:
+    panel = deck.window.explorer_panel
+    deck.window.tabs.setCurrentWidget(panel)
+    run(qtbot, panel.open("address", "wallet5"))
+    assert panel.pages.currentWidget() is panel.address_view
+    assert panel.search.text() == "wallet5"
+    rows = panel.address_view.transactions.rowCount()
+    tx = run(qtbot, deck.wallets.send("wallet1", "wallet5", 1.0))
+    # The address page follows the chain: the new transfer appears without a new search.
+    qtbot.waitUntil(lambda: panel.address_view.transactions.rowCount() == rows + 1, timeout=10000)
+    run(qtbot, panel.open("transaction", tx["hash"]))
+    assert panel.search.text() == tx["hash"]
+    run(qtbot, panel.open("block", "0"))
+    assert panel.search.text() == "0"
+
+    # An error goes once the next action succeeds.
+    run(qtbot, panel.open("block", "999999"))
+    assert not panel.message.isHidden()
+    run(qtbot, panel.open("block", "1"))
+    assert panel.message.isHidden()
