@@ -42,6 +42,7 @@ class ExplorerPanel(QWidget):
         self._pending: list[dict[str, Any]] = []
         self.repaints = 0
         self._reloading = False
+        self._stopped = False
 
         self.search = QLineEdit()
         self.search.setPlaceholderText(
@@ -110,7 +111,7 @@ class ExplorerPanel(QWidget):
 
         self.model.moreWanted.connect(self._load_older)
         node.blockReceived.connect(self._pending.append)
-        node.blockReceived.connect(lambda _block: self._address_timer.start())
+        node.blockReceived.connect(lambda _block: self._soon(self._address_timer))
         self._address_timer = QTimer(self)  # an address page shown follows new blocks
         self._address_timer.setSingleShot(True)
         self._address_timer.setInterval(ADDRESS_REFRESH_MS)
@@ -133,9 +134,16 @@ class ExplorerPanel(QWidget):
     def show_transactions(self) -> None:
         self.lists.setCurrentWidget(self.transactions)
 
+    def _soon(self, timer: QTimer) -> None:
+        if not self._stopped:  # no timer outlives the window's stop
+            timer.start()
+
     def stop(self) -> None:
+        self._stopped = True
         self._flush_timer.stop()
         self._age_timer.stop()
+        self._address_timer.stop()
+        self.transactions.stop()
 
     # -- the live list -----------------------------------------------------------------------
     @property

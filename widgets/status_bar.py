@@ -12,7 +12,13 @@ from app.health.alerts import Alert
 from app.services.alert_service import AlertService
 from app.services.node_service import NodeService
 
-COLOURS = {"live": "#2e9e44", "connecting": "#d39e00", "lost": "#d0342c", "idle": "#888888"}
+COLOURS = {
+    "live": "#2e9e44",
+    "connecting": "#d39e00",
+    "restarting": "#d39e00",
+    "lost": "#d0342c",
+    "idle": "#888888",
+}
 
 
 class ConnectionStatus(QWidget):
@@ -40,7 +46,11 @@ class ConnectionStatus(QWidget):
 
     def show_state(self, state: str, detail: str) -> None:
         colour = COLOURS.get(state, "#888888")
-        text = {"lost": f"lost — {detail}", "connecting": "connecting…"}.get(state, state)
+        text = {
+            "lost": f"lost — {detail}",
+            "connecting": "connecting…",
+            "restarting": "restarting…",
+        }.get(state, state)
         self.state.setText(f'<span style="color:{colour}">●</span> {text}')
         self.state.setToolTip(detail)
 

@@ -157,15 +157,24 @@ class TransactionsView(QWidget):
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self._reload_soon)
-        node.blockReceived.connect(lambda _block: self._refresh.start())
+        node.blockReceived.connect(lambda _block: self._refresh_soon())
         node.nodeChanged.connect(self._node_changed)
         self._loading = False
+        self._stopped = False
+
+    def _refresh_soon(self) -> None:
+        if not self._stopped:  # no timer outlives the window's stop
+            self._refresh.start()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._refresh.stop()
 
     def _node_changed(self, _name: str) -> None:
         self.loaded_pages = 1
         self.model.replace([])
         self._show_count()
-        self._refresh.start()
+        self._refresh_soon()
 
     def _filter_changed(self, *_args: Any) -> None:
         self.proxy.set_filter(self.filter.text(), self.status.currentText())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +17,8 @@ from app.paths import AppPaths
 
 
 class DevnetService(QObject):
-    stateChanged = Signal(str)  # stopped | starting | running | stopping | crashed
+    # stopped | starting | running | stopping | crashed | restarting (a restart or reset asked for)
+    stateChanged = Signal(str)
     started = Signal(object)  # ReadyNode
     crashed = Signal(int, str)  # exit code, last lines of its log
     failed = Signal(str, str)  # could not start: reason, last lines of its log
@@ -35,6 +38,7 @@ class DevnetService(QObject):
         self.state = "stopped"
         self.node: EmbeddedNode | None = None
         self.ready: ReadyNode | None = None
+        self.restarting = False
         self._lock = asyncio.Lock()
 
     @property
@@ -46,6 +50,8 @@ class DevnetService(QObject):
         return self.ready.pid if self.ready and self.state == "running" else None
 
     def _set_state(self, state: str) -> None:
+        if self.restarting and state in ("stopping", "stopped", "starting"):
+            state = "restarting"  # asked for: not an outage, whatever the steps on the way
         if state != self.state:
             self.state = state
             self.stateChanged.emit(state)
@@ -142,15 +148,23 @@ class DevnetService(QObject):
 
     async def restart(self, settings: DevnetSettings | None = None) -> ReadyNode | None:
         """Stop and start again, with new settings; the chain is kept."""
-        async with self._lock:
+        async with self._lock, self._restarting():
             await self._stop()
             if settings is not None:
                 self.settings = settings
             return await self._start()
 
+    @contextlib.asynccontextmanager
+    async def _restarting(self) -> AsyncIterator[None]:
+        self.restarting = True
+        try:
+            yield
+        finally:
+            self.restarting = False
+
     async def reset(self) -> ReadyNode | None:
         """A new chain: stop, remove the devnet's data, start."""
-        async with self._lock:
+        async with self._lock, self._restarting():
             await self._stop()
             # A plain thread of our own: a big chain takes a while to delete, and the loop's
             # default executor (QThreads under qasync) would outlive this call.

@@ -37,6 +37,7 @@ class NodeService(QObject, Lifecycle):
         self.client: NodeClient | None = None
         self.name = ""
         self.state = "idle"
+        self._restarting = False
         self.detail = ""
         self.height = -1
         self.status: dict[str, Any] = {}
@@ -84,7 +85,18 @@ class NodeService(QObject, Lifecycle):
         await self.disconnect()
 
     # -- state -------------------------------------------------------------------------------
+    def expect_restart(self) -> None:
+        """The node is being restarted on purpose: until it is back, it is "restarting", not
+        lost (an errno in red for something the user asked for would mislead)."""
+        self._restarting = True
+        if self.state == "lost":
+            self._set_state("restarting", "restarting")
+
     def _set_state(self, state: str, detail: str) -> None:
+        if state == "live" or state == "idle":
+            self._restarting = False
+        elif state == "lost" and self._restarting:
+            state, detail = "restarting", "restarting"
         if (state, detail) != (self.state, self.detail):
             self.state, self.detail = state, detail
             self.connectionChanged.emit(state, detail)

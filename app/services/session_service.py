@@ -34,6 +34,7 @@ class SessionService(QObject, Lifecycle):
         self.active = ""
         self._tasks: list[asyncio.Task[Any]] = []
         devnet.started.connect(self._devnet_started)
+        devnet.stateChanged.connect(self._devnet_state)
 
     async def use_devnet(self) -> None:
         self._set_active(DEVNET)
@@ -57,6 +58,10 @@ class SessionService(QObject, Lifecycle):
         if name != self.active:
             self.active = name
             self.activeChanged.emit(name)
+
+    def _devnet_state(self, state: str) -> None:
+        if state == "restarting" and self.active == DEVNET:
+            self.node.expect_restart()
 
     def _devnet_started(self, ready: ReadyNode) -> None:
         # A restart from the menu or the crash banner: follow the node to its new address.

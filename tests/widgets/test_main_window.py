@@ -176,3 +176,20 @@ def test_pages_stay_current_and_the_search_box_names_them(qtbot: QtBot, deck: Co
     assert not panel.message.isHidden()
     run(qtbot, panel.open("block", "1"))
     assert panel.message.isHidden()
+
+
+def test_a_restart_asked_for_shows_restarting_not_an_error(
+    qtbot: QtBot, deck: Composition
+) -> None:
+    states: list[str] = []
+    deck.node.connectionChanged.connect(lambda state, _detail: states.append(state))
+    devnet_states: list[str] = []
+    deck.devnet.stateChanged.connect(devnet_states.append)
+    deck.window._restart_devnet()
+    qtbot.waitUntil(lambda: "restarting" in devnet_states, timeout=10000)
+    qtbot.waitUntil(lambda: deck.devnet.state == "running", timeout=30000)
+    qtbot.waitUntil(lambda: deck.node.state == "live", timeout=30000)
+    assert "lost" not in states, states
+    assert "restarting" in devnet_states and "stopping" not in devnet_states
+    assert "restarting" in states or "connecting" in states, states
+    assert "lost" not in deck.window.status.text()
