@@ -30,6 +30,11 @@ class RunTally:
         ran = self.counts["passed"]
         return ran > 0 and not self.counts["failed"] and not self.counts["error"]
 
+    def failed_text(self) -> str:
+        """ "2 failed, 1 error": what made the run fail."""
+        parts = [f"{self.counts[name]} {name}" for name in ("failed", "error") if self.counts[name]]
+        return ", ".join(parts) or "no test passed"
+
     def summary(self) -> str:
         parts = [f"{n} {name}" for name, n in self.counts.items() if n]
         return ", ".join(parts) if parts else "no tests ran"

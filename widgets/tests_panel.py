@@ -84,6 +84,8 @@ class TestsPanel(QWidget):
         self.rerun_button.clicked.connect(self.rerun_failed)
         self.cancel_button.clicked.connect(self.cancel)
 
+        self.showing = QLabel("No run shown yet")  # whose results the tree holds
+        self.showing.setObjectName("runShown")
         self.tree = TestTree()
         self.items = self.tree.by_id
         self.tree.currentItemChanged.connect(lambda item, _old: self.show_detail(item))
@@ -119,6 +121,7 @@ class TestsPanel(QWidget):
         tests.runFinished.connect(self._run_finished)
         tests.runRefused.connect(self.message.setText)
         tests.runWaiting.connect(self.counts.setText)
+        tests.clusterFinished.connect(self._cluster_finished)
         tests.connections.profilesChanged.connect(lambda _p: self.fill_targets())
         tests.fleet.clustersChanged.connect(lambda _c: self.fill_targets())
         self.fill_suites()
@@ -148,7 +151,12 @@ class TestsPanel(QWidget):
         history_layout.addWidget(self.rate_plot)
         right.addWidget(history)
         body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self.tree)
+        tree = QWidget()
+        tree_layout = QVBoxLayout(tree)
+        tree_layout.setContentsMargins(0, 0, 0, 0)
+        tree_layout.addWidget(self.showing)
+        tree_layout.addWidget(self.tree, 1)
+        body.addWidget(tree)
         body.addWidget(right)
         body.setSizes([600, 500])
         layout = QVBoxLayout(self)
@@ -229,13 +237,14 @@ class TestsPanel(QWidget):
 
     @asyncSlot(object)
     async def _run_started(self, run: dict[str, Any]) -> None:
-        self._show_run(run["id"])
+        self._show_run(run["id"], run["target_name"])
         self.counts.setText(f"Run #{run['id']} on {run['target_name']}: starting…")
         self._update_buttons()
         await self.reload_history()  # the running run is in the history from its start
 
-    def _show_run(self, run_id: int) -> None:
+    def _show_run(self, run_id: int, target: str) -> None:
         self.run_id = run_id
+        self.showing.setText(f"Results of run #{run_id} on {target}")
         self.tree.start_over()
         self.detail.clear()
         self.progress.setRange(0, 1)
@@ -269,6 +278,9 @@ class TestsPanel(QWidget):
         await self.reload_history()
         self._update_buttons()
 
+    def _cluster_finished(self, summary: str) -> None:
+        self.message.setText(f"{summary}. Each node's run is in the History; choose one to see it.")
+
     # -- detail, history, compare --------------------------------------------------------------
     def show_detail(self, item: QTreeWidgetItem | None) -> None:
         self.detail.setPlainText(self.tree.detail(item))
@@ -296,7 +308,8 @@ class TestsPanel(QWidget):
     async def show_run(self, run_id: int) -> None:
         """Load a stored run into the tree."""
         results = await self.tests.results(run_id)
-        self._show_run(run_id)
+        run = await self.tests.run(run_id)
+        self._show_run(run_id, run["target_name"])
         self.tree.tally.collected([r["nodeid"] for r in results])
         for result in results:
             self.tree.add_result(result)

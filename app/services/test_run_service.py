@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.cluster_runs import ClusterRun
 from app.jobs.events import Finished, Refused, Started, Waiting
 from app.jobs.runner import JobRunner
 from app.jobs.status import RunStatus
@@ -46,6 +47,7 @@ class TestRunService(QObject, RunningRuns, Lifecycle):
     runFinished = Signal(object)  # the run's final row
     runRefused = Signal(str)  # could not start: why, for the user
     runWaiting = Signal(str)  # queued behind another run on its target: what it waits for
+    clusterFinished = Signal(str)  # every node's run of a cluster ended: the verdict in words
 
     def __init__(
         self,
@@ -124,8 +126,13 @@ class TestRunService(QObject, RunningRuns, Lifecycle):
         except TestRunError as exc:
             self.runRefused.emit(str(exc))
             return False
+        together = ClusterRun([plan.target.label for plan in plans]) if len(plans) > 1 else None
         for plan in plans:
-            spawn(self._tasks, self._run(plan, alongside), f"test-run {plan.target.label}")
+            spawn(
+                self._tasks,
+                self._run(plan, alongside, together),
+                f"test-run {plan.target.label}",
+            )
         return True
 
     async def rerun_failed(self, run_id: int) -> bool:
@@ -145,7 +152,9 @@ class TestRunService(QObject, RunningRuns, Lifecycle):
             name = ACTIVE
         return self.run_suites(run["suites"], [name], only=failed)
 
-    async def _run(self, plan: TestRunPlan, alongside: bool) -> None:
+    async def _run(
+        self, plan: TestRunPlan, alongside: bool, together: ClusterRun | None = None
+    ) -> None:
         job = TestRunJob(plan, self.logs / "test-run.log")
         handle = self.runner.submit(job, alongside=alongside)
         self.waiting.append(handle)
@@ -158,6 +167,7 @@ class TestRunService(QObject, RunningRuns, Lifecycle):
                     row = await self.store.create({**base, "node_kind": plan.target.kind or ""})
                     self.runStarted.emit(row)
                     await self._finish(row["id"], RunStatus.FAILED, job.tally, event.message)
+                    self._node_ended(together, plan, False, event.message)
                 elif isinstance(event, Waiting):
                     self.runWaiting.emit(f"{plan.target.label}: waiting for the {event.holder}")
                 elif isinstance(event, Started):
@@ -181,9 +191,12 @@ class TestRunService(QObject, RunningRuns, Lifecycle):
                     await self.store.add_result(run_id, event.result)
                     self.resultAdded.emit(run_id, event.result)
                 elif isinstance(event, Finished) and run_id is not None:
-                    await self._finish(run_id, event.status, job.tally, event.message)
+                    row = await self._finish(run_id, event.status, job.tally, event.message)
+                    passed = event.status == RunStatus.SUCCEEDED
+                    self._node_ended(together, plan, passed, row["message"])
                 elif isinstance(event, Finished):  # left the queue before it started
                     self.runWaiting.emit(f"{plan.target.label}: {event.message}")
+                    self._node_ended(together, plan, False, event.message)
         except asyncio.CancelledError:
             if run_id is not None:
                 await asyncio.shield(
@@ -201,13 +214,28 @@ class TestRunService(QObject, RunningRuns, Lifecycle):
 
     async def _finish(
         self, run_id: int, status: RunStatus, tally: RunTally, message: str = ""
-    ) -> None:
+    ) -> dict[str, Any]:
+        if status == RunStatus.FAILED and not message:
+            message = f"{tally.failed_text()} of {tally.total} tests"  # why, kept with the run
         row = await self.store.finish(run_id, status, tally.counts, tally.total, message)
         self.runFinished.emit(row)
+        return row
+
+    def _node_ended(
+        self, together: ClusterRun | None, plan: TestRunPlan, passed: bool, why: str
+    ) -> None:
+        if together is None:
+            return
+        together.finish(plan.target.label, passed, why)
+        if together.done:
+            self.clusterFinished.emit(together.summary())
 
     # -- history -------------------------------------------------------------------------------
     async def history(self) -> list[dict[str, Any]]:
         return await self.store.runs()
+
+    async def run(self, run_id: int) -> dict[str, Any]:
+        return await self.store.run(run_id)
 
     async def results(self, run_id: int) -> list[dict[str, Any]]:
         return await self.store.results(run_id)

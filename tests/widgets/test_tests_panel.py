@@ -68,6 +68,7 @@ def test_run_watch_read_a_failure_rerun_failed_and_compare(
         qtbot.waitUntil(lambda: panel.cancel_button.isEnabled(), timeout=30_000)
     first = finished.args[0]
     assert first["status"] == "FAILED" and first["failed"] == 1 and first["skipped"] >= 1
+    assert first["message"] == f"1 failed of {first['total']} tests"  # why, kept with the run
     outcomes = tree_outcomes(panel)
     assert len(outcomes) == collected[0] == first["total"]
     assert outcomes["test_mine.py::test_fails_the_first_time"] == "failed"
@@ -123,3 +124,31 @@ def test_what_a_run_will_write_is_said_before_it_starts(qtbot: QtBot, deck: Comp
     assert "labelled test-run-" in text and "gives back what is left" in text
     panel.set_suites([])
     assert panel.writes.isHidden()
+
+
+def test_a_cluster_run_says_how_many_nodes_passed_and_which_did_not(
+    qtbot: QtBot, deck: Composition, tmp_path: Path
+) -> None:
+    from tests.qt_support import run
+
+    panel = deck.window.tests_panel
+    assert deck.devnet.url is not None
+    run(qtbot, deck.fleet.save("Pair", [deck.devnet.url, "http://127.0.0.1:1"], "", ""))
+    qtbot.waitUntil(lambda: "Cluster: Pair" in deck.tests.target_names(), timeout=5000)
+    folder = tmp_path / "quick"
+    folder.mkdir()
+    (folder / "test_quick.py").write_text(
+        "def test_answers(node):\n    assert node.get('/health').status_code == 200\n"
+    )
+    panel.add_suite_folder(str(folder))
+    panel.set_suites([str(folder)])
+    panel.fill_targets()
+    panel.target.setCurrentText("Cluster: Pair")
+    with qtbot.waitSignal(deck.tests.clusterFinished, timeout=60000) as finished:
+        panel.run()
+    assert finished.args == ["1 of 2 nodes passed; Pair 2: unreachable"]
+    assert "1 of 2 nodes passed; Pair 2: unreachable" in panel.message.text()
+    assert panel.showing.text().startswith(f"Results of run #{panel.run_id} on Pair ")
+    history = run(qtbot, deck.tests.history())
+    failed = next(r for r in history if r["target_name"] == "Pair 2")
+    assert failed["status"] == "FAILED" and "cannot reach" in failed["message"]
