@@ -102,7 +102,9 @@ class Composition:
         self.health = HealthService(self.fleet, self.metrics)
         self.alerts = AlertService(self.fleet, self.health, AlertStore(self.db))
         self.connections = ConnectionsService(self.db)
-        self.session = SessionService(self.node, self.devnet, self.connections)
+        self.session = SessionService(
+            self.node, self.devnet, self.connections, cluster_nodes=self.fleet.nodes
+        )
         self.wallets = WalletService(
             self.node,
             dev_seed=lambda: (

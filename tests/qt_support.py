@@ -61,7 +61,10 @@ def qloop(qapp: Any, request: pytest.FixtureRequest) -> Iterator[qasync.QEventLo
     if left:
         problems.append(f"asyncio tasks still running: {[t.get_name() for t in left]}")
     if timers:
-        problems.append(f"QTimers still active: {[t.objectName() or repr(t) for t in timers]}")
+        problems.append(
+            "QTimers still active: "
+            f"{[t.objectName() or f'{t!r} of {type(t.parent()).__name__}' for t in timers]}"
+        )
     if problems:
         pytest.fail(f"{request.node.nodeid} left " + "; ".join(problems))
 

@@ -3,10 +3,11 @@ cluster's nodes on the right, live."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -29,6 +31,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.fleet.member import MemberState
+from app.services.cluster_nodes import NodeActionError
 from app.services.connections_service import ProfileError
 from app.services.fleet_service import LOCAL, FleetService
 from widgets.fleet_table import FleetTableModel
@@ -80,6 +84,8 @@ class ClusterDialog(QDialog):
 
 class FleetPanel(QWidget):
     nodeOpened = Signal(str)  # show this member's health graphs
+    exploreWanted = Signal(str)  # show this member in the window (explorer, wallets…)
+    logWanted = Signal(str, object)  # a member's name and its log file
 
     def __init__(self, fleet: FleetService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,11 +136,17 @@ class FleetPanel(QWidget):
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setToolTip("Double-click a node for its health graphs")
+        self.table.setToolTip(
+            "Double-click a node for its health graphs; right-click (or the menu key) to act on it"
+        )
         self.table.doubleClicked.connect(
             lambda index: self.nodeOpened.emit(self.model.states[index.row()].name)
         )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._node_menu_at)
+        QShortcut(QKeySequence("Shift+F10"), self.table, self._node_menu_here)
+        QShortcut(QKeySequence(Qt.Key.Key_Menu), self.table, self._node_menu_here)
         self.title = QLabel("Choose a cluster, or start a local one.")
         right = QWidget()
         right_column = QVBoxLayout(right)
@@ -162,6 +174,75 @@ class FleetPanel(QWidget):
         fleet.clusterStarted.connect(lambda name: self._say(f"{name} is running"))
         fleet.clusterStopped.connect(lambda name: self._fill(fleet.clusters))
         self._fill(fleet.clusters)
+
+    # -- one node's actions --------------------------------------------------------------------
+    def selected_node(self) -> MemberState | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.states[rows[0].row()] if rows else None
+
+    def node_menu(self, state: MemberState) -> QMenu:
+        """What can be done to one node: every node can be copied, opened and graphed; the nodes
+        of a local cluster (ours) can also be stopped, started, restarted and their log read."""
+        menu = QMenu(self)
+        name = state.name
+        ours = self.fleet.nodes.local(name) is not None
+        running = state.pid is not None or state.state == "up"
+        menu.addAction("Open in the window", lambda: self.exploreWanted.emit(name))
+        menu.addAction("Health graphs", lambda: self.nodeOpened.emit(name))
+        menu.addAction("Copy URL", lambda: QGuiApplication.clipboard().setText(state.url))
+        menu.addSeparator()
+        for title, action, enabled in (
+            ("Restart", self.restart_node, ours),
+            ("Stop", self.stop_node, ours and running),
+            ("Start", self.start_node, ours and not running),
+        ):
+            item = menu.addAction(title, lambda a=action: a(name))
+            item.setEnabled(enabled)
+        log = menu.addAction(
+            "Open log", lambda: self.logWanted.emit(name, self.fleet.nodes.log_path(name))
+        )
+        log.setEnabled(ours)
+        if not ours:
+            menu.setToolTipsVisible(True)
+            log.setToolTip("Only the nodes of a local cluster are ChainDeck's to act on")
+        return menu
+
+    def _node_menu_at(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if index.isValid():
+            self.table.selectRow(index.row())
+            self.menu = self.node_menu(self.model.states[index.row()])
+            self.menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _node_menu_here(self) -> None:
+        state = self.selected_node()
+        if state is not None:
+            rect = self.table.visualRect(self.table.currentIndex())
+            self.menu = self.node_menu(state)
+            self.menu.popup(self.table.viewport().mapToGlobal(rect.center()))
+
+    @asyncSlot(str)
+    async def restart_node(self, name: str) -> None:
+        await self._node_action(name, "restarting", self.fleet.nodes.restart, "restarted")
+
+    @asyncSlot(str)
+    async def stop_node(self, name: str) -> None:
+        await self._node_action(name, "stopping", self.fleet.nodes.stop, "stopped")
+
+    @asyncSlot(str)
+    async def start_node(self, name: str) -> None:
+        await self._node_action(name, "starting", self.fleet.nodes.start, "started")
+
+    async def _node_action(
+        self, name: str, doing: str, action: Callable[[str], Awaitable[None]], done: str
+    ) -> None:
+        self._say(f"{name}: {doing}…")
+        try:
+            await action(name)
+        except NodeActionError as exc:
+            self._say(f"{name}: {exc}")
+            return
+        self._say(f"{name} {done}")
 
     def _say(self, text: str) -> None:
         self.message.setText(text)

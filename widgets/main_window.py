@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.devnet = devnet
         self.session = session
         self.connections = connections
+        self.fleet = fleet
         self.reports = reports
         reports.reportOpened.connect(lambda text: self.statusBar().showMessage(text, 15000))
         reports.reportRefused.connect(
@@ -158,6 +159,10 @@ class MainWindow(QMainWindow):
         alerts.alertResolved.connect(lambda a: self.notify(a))
         self.alerts_panel.nodeOpened.connect(self.show_health)
         self.fleet_panel.nodeOpened.connect(self.show_health)
+        self.fleet_panel.exploreWanted.connect(self.explore_node)
+        self.fleet_panel.logWanted.connect(self.open_log)
+        for changed in (fleet.clustersChanged, fleet.clusterStarted, fleet.clusterStopped):
+            changed.connect(lambda *_a: self._fill_picker())
 
         self.node_picker = QComboBox()
         self.node_picker.setMinimumWidth(220)
@@ -400,13 +405,26 @@ class MainWindow(QMainWindow):
 
     def _fill_picker(self) -> None:
         current = self.session.active
+        self.node_picker.blockSignals(True)
         self.node_picker.clear()
         self.node_picker.addItem(DEVNET)
         for profile in self.connections.profiles:
             self.node_picker.addItem(profile["name"])
+        members = self.fleet.nodes.names()
+        if members:
+            self.node_picker.insertSeparator(self.node_picker.count())
+            self.node_picker.addItems(members)  # a cluster's nodes, each one a node to show
+        if current and self.node_picker.findText(current) < 0:
+            self.node_picker.addItem(current)  # a node of a cluster stopped meanwhile
+        self.node_picker.blockSignals(False)
         index = self.node_picker.findText(current)
         if index >= 0:
             self.node_picker.setCurrentIndex(index)
+
+    def explore_node(self, name: str) -> None:
+        """Show a cluster's node in the window (explorer, wallets, dashboard)."""
+        self.tabs.setCurrentWidget(self.explorer_panel)
+        self._use_profile(name)
 
     def _picked(self, index: int) -> None:
         self._use_profile(self.node_picker.itemText(index))

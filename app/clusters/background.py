@@ -144,9 +144,19 @@ async def stop_pid(pid: int, grace: float = 10.0) -> None:
             os.killpg(pid, sig)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
+            if not _alive(pid) and not _group_alive(pid):
+                return  # its helpers too: one of them may still hold the node's port
             await asyncio.sleep(0.05)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _alive(pid: int) -> bool:

@@ -29,7 +29,14 @@ MAX_FOLLOWERS = 16
 HOST = "127.0.0.1"
 # Options that are the chain's, not the node's: a follower takes them from its producer and
 # refuses them on its command line (backend/cli.py).
-CHAIN_OPTIONS = ("--block-time", "--accounts", "--balance", "--chain-id", "--difficulty")
+CHAIN_OPTIONS = (
+    "--block-time",
+    "--accounts",
+    "--dev-seed",
+    "--balance",
+    "--chain-id",
+    "--difficulty",
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from app.fleet.poller import FleetPoller
 from app.jobs.embedded_node import DevnetSettings, ReadyNode
 from app.jobs.runner import target_key
 from app.paths import AppPaths
+from app.services.cluster_nodes import ClusterNodes
 from app.services.connections_service import DEVNET, ProfileError, check_profile
 from app.storage.clusters import LOCAL, SAVED, ClusterStore
 from app.targets import cluster_credential_key
@@ -73,6 +74,7 @@ class FleetService(QObject):
         self.selected: str | None = None
         self._monitoring = False
         self._tasks: list[asyncio.Task[Any]] = []
+        self.nodes = ClusterNodes(self)
 
     # -- clusters ---------------------------------------------------------------------------
     def names(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""Which node the window shows: the embedded devnet or a saved connection, and switching."""
+"""Which node the window shows: the embedded devnet, a saved connection or a node of a cluster,
+and switching."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.clients.errors import NodeError
+from app.clients.kinds import client_for
 from app.clients.native import NativeClient
+from app.clients.probe import probe
 from app.jobs.embedded_node import ReadyNode
-from app.services.connections_service import DEVNET, ConnectionsService
+from app.services.cluster_nodes import ClusterNodes
+from app.services.connections_service import DEVNET, ConnectionsService, ProfileError
 from app.services.devnet_service import DevnetService
 from app.services.lifecycle import Lifecycle
 from app.services.node_service import NodeService
@@ -26,11 +30,14 @@ class SessionService(QObject, Lifecycle):
         devnet: DevnetService,
         connections: ConnectionsService,
         parent: QObject | None = None,
+        *,
+        cluster_nodes: ClusterNodes | None = None,
     ) -> None:
         super().__init__(parent)
         self.node = node
         self.devnet = devnet
         self.connections = connections
+        self.cluster_nodes = cluster_nodes
         self.active = ""
         self._tasks: list[asyncio.Task[Any]] = []
         devnet.started.connect(self._devnet_started)
@@ -47,10 +54,15 @@ class SessionService(QObject, Lifecycle):
             await self.use_devnet()
             return
         self._set_active(name)
+        member = self.cluster_nodes.member(name) if self.cluster_nodes else None
         try:
-            client = await self.connections.client_for(name)
-        except NodeError as exc:  # its kind is still unknown and it does not answer
-            await self.node.unreachable(name, exc.message)
+            if member is not None and self.connections.profile(name) is None:
+                kind = member.kind if member.role else (await probe(member.url)).kind
+                client = client_for(member.url, kind, member.username, member.password)
+            else:
+                client = await self.connections.client_for(name)
+        except (NodeError, ProfileError) as exc:  # unknown, or down while its kind is unknown
+            await self.node.unreachable(name, str(exc))
             return
         await self.node.connect_to(client, name)
 

@@ -28,9 +28,10 @@ def test_dev_keys_are_shown_usable_and_exported(
     panel = deck.window.wallets_panel
     assert not panel.keys_button.isHidden()  # the devnet is shown
     dialog = panel.open_dev_keys()
-    assert "anyone who knows the seed has them" in dialog.findChild(
-        type(dialog.message), "devKeysWarning"
-    ).text()
+    assert (
+        "anyone who knows the seed has them"
+        in dialog.findChild(type(dialog.message), "devKeysWarning").text()
+    )
     assert [k["label"] for k in dialog.keys] == [f"wallet{n}" for n in range(1, 11)]
     for n, key in enumerate(dialog.keys, start=1):  # the contract's derivation, recomputed here
         seed = hashlib.blake2b(f"chaindeck-dev-wallet:chaindeck:{n}".encode(), digest_size=32)

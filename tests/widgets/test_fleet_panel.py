@@ -106,3 +106,76 @@ def test_local_cluster_fleet_view_cluster_test_runs_and_a_node_going_down(
     assert window.tabs.currentWidget() is window.health_panel
     assert window.health_panel.selected() == "Local follower 2"
     qtbot.waitUntil(lambda: len(window.health_panel.t) > 0, timeout=5_000)
+
+
+def test_one_node_of_a_local_cluster_is_stopped_started_read_and_shown(
+    qtbot: QtBot, deck: Composition
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    window, fleet = deck.window, deck.fleet
+    panel = window.fleet_panel
+    window.tabs.setCurrentWidget(panel)
+    panel.local_name.setText("Ops")
+    panel.followers.setValue(1)
+    failed: list[str] = []
+    fleet.clusterFailed.connect(lambda name, why: failed.append(why))
+    with qtbot.waitSignal(fleet.clusterStarted, timeout=90_000):
+        panel.start_local()
+        qtbot.waitUntil(lambda: bool(failed) or fleet.is_running("Ops"), timeout=90_000)
+        assert not failed, failed
+    qtbot.waitUntil(
+        lambda: panel.model.rowCount() == 2 and all(s.state == "up" for s in panel.model.states),
+        timeout=20_000,
+    )
+    # The cluster's nodes are in the Node picker.
+    picker = [window.node_picker.itemText(i) for i in range(window.node_picker.count())]
+    assert {"Ops producer", "Ops follower 1"} <= set(picker)
+
+    follower = panel.model.states[1]
+    menu = panel.node_menu(follower)
+    titles = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
+    assert titles == {
+        "Open in the window": True,
+        "Health graphs": True,
+        "Copy URL": True,
+        "Restart": True,
+        "Stop": True,
+        "Start": False,
+        "Open log": True,
+    }
+    next(a for a in menu.actions() if a.text() == "Copy URL").trigger()
+    assert QApplication.clipboard().text() == follower.url
+
+    panel.stop_node("Ops follower 1")
+    qtbot.waitUntil(lambda: "Ops follower 1 stopped" in panel.message.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: panel.model.states[1].state == "down", timeout=15_000)
+    assert panel.model.states[0].state == "up"
+    panel.start_node("Ops follower 1")
+    qtbot.waitUntil(lambda: "Ops follower 1 started" in panel.message.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: panel.model.states[1].state == "up", timeout=15_000)
+
+    from widgets.log_viewer import LogViewer
+
+    actions = panel.node_menu(panel.model.states[1]).actions()
+    next(a for a in actions if a.text() == "Open log").trigger()  # the window opens it
+    viewer = window.findChild(LogViewer)
+    assert viewer is not None and viewer.windowTitle() == "Log: Ops follower 1"
+    qtbot.waitUntil(lambda: "serving http://127.0.0.1" in viewer.shown_text(), timeout=10_000)
+    viewer.reject()
+
+    # Shown in the window: the session follows that node.
+    window.explore_node("Ops follower 1")
+    qtbot.waitUntil(
+        lambda: (
+            deck.node.client is not None
+            and deck.node.client.url == follower.url
+            and deck.node.state == "live"
+        ),
+        timeout=15_000,
+    )
+    assert deck.session.active == "Ops follower 1"
+    assert window.node_picker.currentText() == "Ops follower 1"
+
+    with qtbot.waitSignal(fleet.clusterStopped, timeout=30_000):
+        panel.stop_selected()

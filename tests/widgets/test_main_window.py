@@ -178,9 +178,7 @@ def test_pages_stay_current_and_the_search_box_names_them(qtbot: QtBot, deck: Co
     assert panel.message.isHidden()
 
 
-def test_a_restart_asked_for_shows_restarting_not_an_error(
-    qtbot: QtBot, deck: Composition
-) -> None:
+def test_a_restart_asked_for_shows_restarting_not_an_error(qtbot: QtBot, deck: Composition) -> None:
     states: list[str] = []
     deck.node.connectionChanged.connect(lambda state, _detail: states.append(state))
     devnet_states: list[str] = []

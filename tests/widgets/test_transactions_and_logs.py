@@ -12,23 +12,23 @@ from main import Composition
 from tests.qt_support import run
 
 
-def test_transactions_are_listed_newest_first_and_filtered(
-    qtbot: QtBot, deck: Composition
-) -> None:
+def test_transactions_are_listed_newest_first_and_filtered(qtbot: QtBot, deck: Composition) -> None:
     window = deck.window
     window.show_transactions()
     view = window.explorer_panel.transactions
     qtbot.waitUntil(lambda: view.model.rowCount() == 10, timeout=10000)  # the genesis funding
     sent = run(qtbot, deck.wallets.send("wallet3", "wallet4", 2.5, None, "rent"))
     qtbot.waitUntil(
-        lambda: view.model.rows[0]["hash"] == sent["hash"]
-        and view.model.rows[0]["status"] == "confirmed",
+        lambda: (
+            view.model.rows[0]["hash"] == sent["hash"]
+            and view.model.rows[0]["status"] == "confirmed"
+        ),
         timeout=10000,
     )
     assert view.model.rowCount() == 11
     view.filter.setText("RENT")  # the memo, any case
     assert view.proxy.rowCount() == 1
-    assert "1 of 11 transactions shown" == view.shown.text()
+    assert view.shown.text() == "1 of 11 transactions shown"
     view.filter.setText("wallet4")  # a label: the transfer and wallet4's genesis funding
     assert view.proxy.rowCount() == 2
     view.filter.clear()
