@@ -59,10 +59,12 @@ class Composition:
         from app.jobs.embedded_node import DevnetSettings
         from app.jobs.runner import JobRunner
         from app.paths import AppPaths
+        from app.resources import resource_root
         from app.services.alert_service import AlertService
         from app.services.connections_service import DEVNET, ConnectionsService
         from app.services.dashboard_service import DashboardService
         from app.services.deploy_service import DeployService
+        from app.services.desktop_notifications import AlertNotifier
         from app.services.devnet_service import DevnetService
         from app.services.explorer_service import ExplorerService
         from app.services.fleet_service import FleetService
@@ -134,6 +136,7 @@ class Composition:
         self.reports = ReportsService(
             TestRunStore(self.db), LoadRunStore(self.db), DeployRunStore(self.db)
         )
+        self.notifier = AlertNotifier(self.alerts, resource_root() / "icons" / "chaindeck-128.png")
         self.connections.profilesChanged.connect(lambda _p: self.load.targetsChanged.emit())
         self.fleet.clustersChanged.connect(lambda _c: self.load.targetsChanged.emit())
         # Started in this order, stopped in the reverse: runs, then what watches nodes, then the
@@ -154,6 +157,7 @@ class Composition:
             self.tests,
             self.load,
             self.deploy,
+            self.notifier,
         )
         self.window = MainWindow(
             settings=self.settings,
@@ -171,6 +175,7 @@ class Composition:
             fleet=self.fleet,
             health=self.health,
             alerts=self.alerts,
+            notifier=self.notifier,
         )
 
     async def start(self) -> None:
@@ -234,16 +239,18 @@ def install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
 def run_gui(options: Options) -> int:
     import qasync
 
+    from app import logs
+    from app.paths import AppPaths
     from widgets.theme import apply_theme
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line a request otherwise
+    logs.setup(AppPaths.at(options.data_dir))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ChainDeck")
     app.setOrganizationName("ChainDeck")
     app.setDesktopFileName("chaindeck")
+    from widgets.app_icon import app_icon
+
+    app.setWindowIcon(app_icon())
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_error_hooks(loop)
@@ -260,7 +267,7 @@ def run_gui(options: Options) -> int:
     app.setQuitOnLastWindowClosed(False)  # we quit after the ordered shutdown below
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C in the terminal: same ordered shutdown
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, composition.window.close)
+            loop.add_signal_handler(sig, composition.window.quit_app)
 
     async def main(composition: Composition) -> None:
         composition.window.show()

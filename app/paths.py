@@ -17,15 +17,30 @@ def default_root() -> Path:
     return Path(user_data_dir("chaindeck", appauthor=False))
 
 
+def default_logs() -> Path:
+    """The platform's log folder (~/.local/state/chaindeck/log, ~/Library/Logs/chaindeck,
+    %LOCALAPPDATA%\\chaindeck\\Logs)."""
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("chaindeck", appauthor=False))
+
+
 @dataclass(frozen=True)
 class AppPaths:
     root: Path
+    log_root: Path | None = None  # None: the logs live in the root (a chosen data dir)
 
     @classmethod
     def at(cls, root: Path | None = None) -> AppPaths:
-        paths = cls((root or default_root()).expanduser().resolve())
+        """`root` or CHAINDECK_DATA_DIR keeps everything, logs included, in one folder (a test,
+        a CI job); otherwise the platform's data folder, and its log folder for the logs."""
+        chosen = root is not None or bool(os.environ.get("CHAINDECK_DATA_DIR"))
+        paths = cls(
+            (root or default_root()).expanduser().resolve(),
+            None if chosen else default_logs(),
+        )
         paths.root.mkdir(parents=True, exist_ok=True)
-        paths.logs.mkdir(exist_ok=True)
+        paths.logs.mkdir(parents=True, exist_ok=True)
         return paths
 
     @property
@@ -50,4 +65,13 @@ class AppPaths:
 
     @property
     def logs(self) -> Path:
-        return self.root / "logs"
+        return self.log_root or self.root / "logs"
+
+    @property
+    def app_log(self) -> Path:
+        return self.logs / "chaindeck.log"
+
+    @property
+    def crash_log(self) -> Path:
+        """Where faulthandler writes the Python stacks of a crash (a segfault in Qt, say)."""
+        return self.logs / "crash.log"

@@ -14,6 +14,10 @@ from tests.helpers.leftovers import kill_nodes_under
 # CI has no display; Qt must never try to open one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTEST_TMP", tempfile.gettempdir())
+# No test may pop notifications up on the desktop of whoever runs the suite: alerts go to the
+# tray list unless a test brings its own D-Bus session (tests/widgets/test_desktop_alerts.py).
+os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="chaindeck-runtime-")
 
 
 @pytest.fixture(autouse=True)

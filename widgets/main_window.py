@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
-    QStyle,
     QSystemTrayIcon,
     QTabWidget,
     QToolBar,
@@ -29,6 +29,7 @@ from app.services.alert_service import AlertService
 from app.services.connections_service import DEVNET, ConnectionsService
 from app.services.dashboard_service import DashboardService
 from app.services.deploy_service import DeployService
+from app.services.desktop_notifications import AlertNotifier
 from app.services.devnet_service import DevnetService
 from app.services.explorer_service import ExplorerService
 from app.services.fleet_service import FleetService
@@ -41,6 +42,7 @@ from app.services.settings_service import SettingsService
 from app.services.test_run_service import TestRunService
 from app.services.wallet_service import WalletService
 from widgets.alerts_panel import AlertsPanel
+from widgets.app_icon import app_icon
 from widgets.connections_dialog import ConnectionsDialog
 from widgets.crash_banner import CrashBanner
 from widgets.dashboard_panel import DashboardPanel
@@ -48,6 +50,7 @@ from widgets.deploy_panel import DeployPanel
 from widgets.explorer_panel import ExplorerPanel
 from widgets.fleet_panel import FleetPanel
 from widgets.health_panel import HealthPanel
+from widgets.help_dialogs import AboutDialog, ShortcutsDialog
 from widgets.load_panel import LoadPanel
 from widgets.log_viewer import LogViewer
 from widgets.node_settings_dialog import NodeSettingsDialog
@@ -91,6 +94,7 @@ class MainWindow(QMainWindow):
         fleet: FleetService,
         health: HealthService,
         alerts: AlertService,
+        notifier: AlertNotifier,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -99,6 +103,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.connections = connections
         self.fleet = fleet
+        self.paths = devnet.paths
         self.reports = reports
         reports.reportOpened.connect(lambda text: self.statusBar().showMessage(text, 15000))
         reports.reportRefused.connect(
@@ -148,15 +153,21 @@ class MainWindow(QMainWindow):
         self.alert_indicator.clicked.connect(lambda: self.tabs.setCurrentWidget(self.alerts_panel))
         self.statusBar().addPermanentWidget(self.alert_indicator)
         self.notifications: list[tuple[str, str]] = []  # what the tray was asked to show
+        self.setWindowIcon(app_icon())
+        self.keep_monitoring = QAction("Keep monitoring when the window closes", self)
+        self.keep_monitoring.setCheckable(True)
+        self.keep_monitoring.setChecked(bool(self.settings.get("keep_monitoring", False)))
+        self.keep_monitoring.toggled.connect(lambda on: self.settings.set("keep_monitoring", on))
+        self._quitting = False
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
-            icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-            self.tray = QSystemTrayIcon(icon, self)
-            self.tray.setToolTip("ChainDeck")
-            self.tray.activated.connect(lambda _reason: self._raise_alerts())
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            self.tray.setToolTip("ChainDeck: no alerts")
+            self.tray.activated.connect(self._tray_clicked)
+            self.tray.setContextMenu(self._tray_menu())
             self.tray.show()
-        alerts.alertFired.connect(lambda a: self.notify(a))
-        alerts.alertResolved.connect(lambda a: self.notify(a))
+        alerts.activeChanged.connect(self._alerts_changed)
+        notifier.undelivered.connect(self.notify)
         self.alerts_panel.nodeOpened.connect(self.show_health)
         self.fleet_panel.nodeOpened.connect(self.show_health)
         self.fleet_panel.exploreWanted.connect(self.explore_node)
@@ -210,7 +221,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Connections…", self.open_connections, "Ctrl+L")
         self._action(file, "Open &report…", self.choose_report, "Ctrl+Shift+O")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.quit_app, QKeySequence.StandardKey.Quit)
         self.quit_action = file.actions()[-1]
         self.quit_action.setShortcuts([QKeySequence("Ctrl+Q")])
         go = bar.addMenu("&Go")
@@ -241,23 +252,70 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             action.setChecked(name == current)
             themes.addAction(action)
+        view.addSeparator()
+        view.addAction(self.keep_monitoring)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "Open &logs folder", lambda: self._open_folder(self.paths.logs))
+        self._action(help_menu, "Open &data folder", lambda: self._open_folder(self.paths.root))
+        help_menu.addSeparator()
+        self._action(help_menu, "&About ChainDeck", self.show_about)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.paths, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _open_folder(self, folder: Path) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- alerts ------------------------------------------------------------------------------
-    def notify(self, alert: Alert) -> None:
-        """A desktop notification for an alert that fires or resolves."""
-        title = f"{alert.title}: {alert.node}" if alert.firing else f"Resolved: {alert.title}"
-        text = alert.message if alert.firing else f"{alert.node} is back to normal"
+    def notify(self, title: str, text: str, firing: bool) -> None:
+        """An alert no desktop notification service took: the tray shows it."""
         self.notifications.append((title, text))
         del self.notifications[:-50]
         if self.tray is not None:
             kind = QSystemTrayIcon.MessageIcon
-            icon = kind.Warning if alert.firing else kind.Information
+            icon = kind.Warning if firing else kind.Information
             self.tray.showMessage(title, text, icon, 8000)
 
-    def _raise_alerts(self) -> None:
+    def _tray_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.addAction("Show ChainDeck", self.show_window)
+        menu.addAction("Alerts", self._raise_alerts)
+        menu.addSeparator()
+        menu.addAction(self.keep_monitoring)
+        menu.addSeparator()
+        menu.addAction("Quit ChainDeck", self.quit_app)
+        return menu
+
+    def _tray_clicked(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason != QSystemTrayIcon.ActivationReason.Context:
+            self.show_window()
+
+    def _alerts_changed(self, active: list[Alert]) -> None:
+        if self.tray is not None:
+            count = len(active)
+            self.tray.setToolTip(
+                f"ChainDeck: {count} alert{'s' if count != 1 else ''}"
+                if count
+                else "ChainDeck: no alerts"
+            )
+
+    def show_window(self) -> None:
         self.showNormal()
         self.raise_()
         self.activateWindow()
+
+    def _raise_alerts(self) -> None:
+        self.show_window()
         self.tabs.setCurrentWidget(self.alerts_panel)
 
     def show_health(self, node: str) -> None:
@@ -456,7 +514,25 @@ class MainWindow(QMainWindow):
         self.explorer_panel.stop()
         self.dashboard_panel.stop()
 
+    def quit_app(self) -> None:
+        """Quit for real, whatever "keep monitoring" says (File ▸ Quit, the tray, SIGTERM)."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keep_monitoring.isChecked() and self.tray is not None and not self._quitting:
+            event.ignore()  # the window goes, the monitoring (and the tray) stays
+            self.hide()
+            if not self.settings.get("told_about_tray", False):
+                self.settings.set("told_about_tray", True)
+                self.tray.showMessage(
+                    "ChainDeck keeps monitoring",
+                    "Alerts still reach you. The tray icon brings the window back; "
+                    "quit from its menu.",
+                    QSystemTrayIcon.MessageIcon.Information,
+                    8000,
+                )
+            return
         self.save_geometry()
         self.stop_timers()
         self.closing.emit()

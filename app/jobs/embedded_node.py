@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import logs
 from app.jobs import process_group
 from app.resources import node_command
 from app.tasks import cancel_all
@@ -167,11 +168,18 @@ class EmbeddedNode:
 
     async def _pump_log(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
-        with open(self.log_path, "ab") as log:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - replaced when it rotates
+        try:
             while line := await self.proc.stderr.readline():
                 log.write(line)
                 log.flush()
                 self.tail.append(line.decode("utf-8", "replace").rstrip())
+                if log.tell() > logs.MAX_BYTES:  # a busy node's log stays bounded
+                    log.close()
+                    logs.rotate(self.log_path)
+                    log = open(self.log_path, "ab")  # noqa: SIM115
+        finally:
+            log.close()
 
     async def _watch(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
