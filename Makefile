@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 TOOLS := .tools
 
-.PHONY: run node check-qt test lint format bench bench-gui bench-fleet bundle anvil clean help
+.PHONY: run node check-qt test lint format bench bench-gui bench-fleet bundle deb appimage anvil clean help
 
 help:
 	@echo "make run    start ChainDeck: the window with its embedded devnet"
@@ -16,6 +16,8 @@ help:
 	@echo "make lint   ruff and the import-layer contracts"
 	@echo "make bench  node throughput benchmark (installs anvil from npm when npm is here)"
 	@echo "make bundle the one-folder installer bundle: dist/chaindeck/chaindeck"
+	@echo "make deb    a .deb of that bundle: dist/chaindeck_VERSION_ARCH.deb"
+	@echo "make appimage an AppImage of it (needs appimagetool): dist/ChainDeck-ARCH.AppImage"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -91,6 +93,14 @@ bundle: $(STAMP)
 	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath $(BUNDLE_DIST) \
 		--workpath $(BUNDLE_WORK) packaging/chaindeck.spec
 	@echo "bundle: $(BUNDLE_DIST)/chaindeck/chaindeck ($$(du -sh $(BUNDLE_DIST)/chaindeck | cut -f1))"
+
+# Linux packages from the bundle: a .deb (dpkg-deb) and an AppImage (appimagetool).
+deb: bundle
+	@command -v dpkg-deb >/dev/null 2>&1 || { echo "make deb needs dpkg-deb (Debian package dpkg)"; exit 2; }
+	$(PY) packaging/deb.py $(BUNDLE_DIST)/chaindeck $(BUNDLE_DIST)
+
+appimage: bundle
+	$(PY) packaging/appimage.py $(BUNDLE_DIST)/chaindeck $(BUNDLE_DIST)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis build dist

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -193,3 +194,60 @@ def test_window_starts_its_embedded_node_through_the_same_executable(
             os.killpg(gui.pid, signal.SIGKILL)
             gui.wait(10)
         log.close()
+
+
+def make_package(target: str, bundle: Path) -> subprocess.CompletedProcess[str]:
+    """`make deb` / `make appimage` on the bundle built above (`-o bundle`: not built again)."""
+    return subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed-stamp", "-o", "bundle", target,
+         f"PY={sys.executable}", f"BUNDLE_DIST={bundle.parent.parent}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_make_deb_installs_chaindeck_its_menu_entry_and_icon(bundle: Path, tmp_path: Path) -> None:
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb is not installed (Debian package dpkg)")
+    done = make_package("deb", bundle)
+    assert done.returncode == 0, done.stdout + done.stderr
+    deb = Path(done.stdout.strip().splitlines()[-1])
+    assert deb.name.startswith("chaindeck_0.") and deb.suffix == ".deb"
+    info = subprocess.run(["dpkg-deb", "--field", str(deb)], capture_output=True, text=True)
+    assert "Package: chaindeck" in info.stdout and "libxcb-cursor0" in info.stdout
+    # `dpkg -i` into a scratch root: the real thing, without touching this machine's packages.
+    root = tmp_path / "root"
+    admin = root / "var" / "lib" / "dpkg"
+    for folder in ("info", "updates", "triggers"):
+        (admin / folder).mkdir(parents=True)
+    (admin / "status").write_text("")
+    installed = subprocess.run(
+        ["dpkg", f"--root={root}", "--force-depends", "--force-not-root",
+         "--force-script-chrootless", "--no-triggers", "-i", str(deb)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    share = root / "usr" / "share"
+    assert (share / "applications" / "chaindeck.desktop").is_file()
+    assert (share / "icons" / "hicolor" / "256x256" / "apps" / "chaindeck.png").is_file()
+    assert (share / "metainfo" / "org.chaindeck.ChainDeck.metainfo.xml").is_file()
+    version = subprocess.run(
+        [str(root / "usr" / "bin" / "chaindeck"), "--version"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=isolated_env(tmp_path),
+    )  # fmt: skip
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("chaindeck 0.")
+
+
+def test_make_appimage_builds_a_runnable_appdir(bundle: Path, tmp_path: Path) -> None:
+    done = make_package("appimage", bundle)
+    app_dir = bundle.parent.parent / "ChainDeck.AppDir"
+    if done.returncode != 0:  # no appimagetool here: the AppDir, and a clear word on the tool
+        assert "appimagetool is not installed" in done.stderr, done.stdout + done.stderr
+    for name in ("AppRun", "chaindeck.desktop", "chaindeck.png", ".DirIcon"):
+        assert (app_dir / name).exists(), name
+    version = subprocess.run(
+        [str(app_dir / "AppRun"), "--version"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=isolated_env(tmp_path),
+    )  # fmt: skip
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("chaindeck 0.")
