@@ -46,4 +46,4 @@ def test_the_appstream_metadata_is_valid() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "<launchable type=\"desktop-id\">chaindeck.desktop</launchable>" in METAINFO.read_text()
+    assert '<launchable type="desktop-id">chaindeck.desktop</launchable>' in METAINFO.read_text()
