@@ -25,6 +25,7 @@ from qasync import asyncSlot
 
 from app.health.alerts import HAS_THRESHOLD, Alert, Rule, edited
 from app.services.alert_service import AlertService
+from widgets.format import plural
 from widgets.table_model import Index, RowTableModel
 
 FIRING = QColor(218, 54, 51, 90)
@@ -170,7 +171,9 @@ class AlertsPanel(QWidget):
         self.active.set_alerts(active)
         if active:
             nodes = len({a.node for a in active})
-            self.summary.setText(f"{len(active)} alert(s) firing on {nodes} node(s).")
+            self.summary.setText(
+                f"{plural(len(active), 'alert')} firing on {plural(nodes, 'node')}."
+            )
         else:
             self.summary.setText("No alert is firing.")
 

@@ -131,7 +131,7 @@ class FleetTableModel(RowTableModel):
             "" if s.propagation_ms is None or down else f"{s.propagation_ms:.0f} ms",
             f"{s.uptime_pct:.1f} %",
             "" if down or s.cpu_pct is None else f"{s.cpu_pct:.0f} %",
-            "" if down or s.mem_mb is None else f"{s.mem_mb:.0f} MB",
+            "" if down or s.mem_mb is None else f"{s.mem_mb:.0f} MiB",
         )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -38,3 +38,8 @@ def rate(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
     return f"{value:,.1f}{unit}" if value < 100 else f"{value:,.0f}{unit}"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 alert", "3 alerts", "1,200 nodes"."""
+    return f"{count:,} {noun if count == 1 else (many or noun + 's')}"

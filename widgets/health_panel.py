@@ -32,7 +32,7 @@ RANGES = (("5 min", 300), ("1 h", 3600), ("24 h", 86400), ("7 d", 7 * 86400))
 # Title, unit, the metrics drawn (two curves on the latency graph).
 GRAPHS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("CPU", "%", ("cpu_pct",)),
-    ("Memory", "MB", ("mem_mb",)),
+    ("Memory", "MiB", ("mem_mb",)),
     ("Latency p50 / p95", "ms", ("latency_p50", "latency_p95")),
     ("Block time", "s", ("block_time",)),
     ("Transactions", "tx/s", ("tx_per_s",)),

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from app.health.alerts import Alert
 from app.services.alert_service import AlertService
 from app.services.node_service import NodeService
+from widgets.format import plural
 
 COLOURS = {
     "live": "#2e9e44",
@@ -84,7 +85,7 @@ class AlertIndicator(QLabel):
             self.setText('<span style="color:#2e9e44">●</span> no alerts')
             self.setToolTip("No alert is firing")
             return
-        self.setText(f'<span style="color:#d0342c">▲</span> {len(active)} alert(s)')
+        self.setText(f'<span style="color:#d0342c">▲</span> {plural(len(active), "alert")}')
         self.setToolTip("\n".join(f"{a.title}: {a.node} — {a.message}" for a in active))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
