@@ -13,6 +13,7 @@ from app.ring_buffer import RingBuffer
 from widgets.theme import MARK_PEN, PLOT_BACKGROUND, SERIES_PENS
 
 MAX_MARKS = 200
+LEFT_AXIS_PX = 64
 
 
 class TimeSeriesPlot(pg.PlotWidget):
@@ -37,6 +38,9 @@ class TimeSeriesPlot(pg.PlotWidget):
             self.setLabel("bottom", x_label)
         for axis in ("left", "bottom"):
             self.getAxis(axis).enableAutoSIPrefix(False)
+        # One width for every value axis, so graphs stacked on a shared time axis line up
+        # whatever their figures' widths (1 000 000 tx/s beside 4 peers).
+        self.getAxis("left").setWidth(LEFT_AXIS_PX)
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=pan_in_time, y=False)  # heights fit themselves
@@ -61,7 +65,27 @@ class TimeSeriesPlot(pg.PlotWidget):
         self._ring_version = -1
         self.draws = 0
         self.mark_lines: list[pg.InfiniteLine] = []
+        # An empty graph says so instead of drawing axes from 0 to 1 that mean nothing.
+        self.empty_text = pg.TextItem("no data yet", color="#888888", anchor=(0.5, 0.5))
+        self.empty_text.setParentItem(self.getPlotItem().getViewBox())
+        self.getPlotItem().getViewBox().sigResized.connect(self._place_empty_text)
+        self.empty = False
+        self._set_empty(True)
         self.set_dark(False)
+
+    def _set_empty(self, empty: bool) -> None:
+        if empty == self.empty:
+            return
+        self.empty = empty
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setStyle(showValues=not empty)
+        self.showGrid(x=not empty, y=not empty, alpha=0.2)
+        self.empty_text.setVisible(empty)
+        self._place_empty_text()
+
+    def _place_empty_text(self) -> None:
+        box = self.getPlotItem().getViewBox().boundingRect()
+        self.empty_text.setPos(box.center())
 
     def set_dark(self, dark: bool) -> None:
         self.setBackground(PLOT_BACKGROUND[dark])
@@ -79,6 +103,7 @@ class TimeSeriesPlot(pg.PlotWidget):
             curve.setData(x, y, connect="finite")
         if self.y_range is None and has_any:
             self.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)  # figures read from 0
+        self._set_empty(not has_any)
         self.draws += 1
         return has_any
 

@@ -60,3 +60,28 @@ def test_deployment_marks_land_on_the_load_charts_run_clock(qtbot: QtBot) -> Non
     lines = charts.throughput.mark_lines
     assert [(line.value(), line.toolTip()) for line in lines] == [(4.0, "upgrade lab producer")]
     assert all(len(plot.mark_lines) == 1 for plot in charts.plots)
+
+
+def test_an_empty_plot_shows_no_made_up_axes(qtbot: QtBot) -> None:
+    plot = TimeSeriesPlot("Tx/s", "tx/s")
+    qtbot.addWidget(plot)
+    assert plot.empty and plot.empty_text.isVisible()
+    assert not plot.getAxis("left").style["showValues"]
+    plot.show_series(np.arange(3.0), np.array([1.0, 2.0, 3.0]))
+    assert not plot.empty and not plot.empty_text.isVisible()
+    assert plot.getAxis("left").style["showValues"]
+    plot.show_series(np.arange(3.0), np.full(3, np.nan))
+    assert plot.empty
+
+
+def test_stacked_plots_line_up_whatever_their_figures(qtbot: QtBot) -> None:
+    small, big = TimeSeriesPlot("Peers", ""), TimeSeriesPlot("Tx/s", "tx/s")
+    for plot in (small, big):
+        qtbot.addWidget(plot)
+        plot.resize(600, 200)
+        plot.show()
+    small.show_series(np.arange(3.0), np.array([1.0, 2.0, 3.0]))
+    big.show_series(np.arange(3.0), np.array([1e6, 2e6, 3e6]))
+    qtbot.wait(50)
+    left = [p.getPlotItem().getViewBox().sceneBoundingRect().left() for p in (small, big)]
+    assert left[0] == left[1]
