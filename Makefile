@@ -61,7 +61,7 @@ node: $(STAMP)
 # busy (2 cores: 8:03 with 2 processes, 6:36 with 3).
 TEST_WORKERS ?= $(shell python3 -c "import os; print(min(5, (os.cpu_count() or 1) + 1))")
 test: $(STAMP) anvil
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

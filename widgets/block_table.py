@@ -15,7 +15,7 @@ COLUMNS = ("Height", "Age", "Hash", "Txs", "Producer", "Size")
 # The widest text each column shows, to size it once (fit_columns); "8" is a wide digit.
 WIDEST_CELLS = (
     "88,888,888",
-    "8888d ago",
+    "8,888 d ago",
     short_hash("0x" + "d" * 64, 14),
     "88888",
     short_hash("0x" + "d" * 40, 10),

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.fleet.member import MemberState
-from widgets.format import short_hash
+from widgets.format import ago, short_hash
 from widgets.table_model import Index, RowTableModel
 
 COLUMNS = (
@@ -74,8 +74,7 @@ def _known(value: object, down: bool) -> str:
 def _age(ms: int) -> str:
     if not ms:
         return ""
-    seconds = time.monotonic() - ms / 1000
-    return f"{seconds:.0f} s ago" if seconds >= 1 else "now"
+    return ago(time.monotonic() - ms / 1000)
 
 
 class FleetTableModel(RowTableModel):

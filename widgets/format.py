@@ -20,14 +20,20 @@ def short_hash(value: str | None, keep: int = 10) -> str:
 
 
 def age(timestamp_ms: int | float, now: float | None = None) -> str:
-    seconds = max(0, int((now or time.time()) - timestamp_ms / 1000))
+    """How long ago, the same way in every table: "now", "12 s ago", "5 min ago", "3 h ago"."""
+    return ago(max(0.0, (now or time.time()) - timestamp_ms / 1000))
+
+
+def ago(seconds: float) -> str:
+    if seconds < 1:
+        return "now"
     if seconds < 60:
-        return f"{seconds}s ago"
+        return f"{seconds:.0f} s ago"
     if seconds < 3600:
-        return f"{seconds // 60}m ago"
+        return f"{seconds // 60:.0f} min ago"
     if seconds < 86400:
-        return f"{seconds // 3600}h ago"
-    return f"{seconds // 86400}d ago"
+        return f"{seconds // 3600:.0f} h ago"
+    return f"{seconds // 86400:,.0f} d ago"
 
 
 def size(n: int) -> str:

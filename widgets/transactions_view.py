@@ -29,6 +29,7 @@ from widgets.table_model import Index, RowTableModel
 PAGE = 200
 REFRESH_MS = 500  # a burst of blocks costs one read of the newest page
 STATUSES = ("All", "Pending", "Confirmed")
+GENESIS_SENDER = "0x" + "00" * 20  # the genesis block's funding comes from no one
 
 
 class TransactionTableModel(RowTableModel):
@@ -60,6 +61,8 @@ class TransactionTableModel(RowTableModel):
         if column == 2:
             return str(tx.get("status", ""))
         if column == 3:
+            if tx.get("from") == GENESIS_SENDER:
+                return "genesis"
             return tx.get("fromLabel") or short_hash(tx.get("from"))
         if column == 4:
             return tx.get("toLabel") or short_hash(tx.get("to"))

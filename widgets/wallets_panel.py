@@ -70,7 +70,9 @@ class WalletsPanel(QWidget):
         self.sent.verticalHeader().setVisible(False)
         self.sent.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.sent.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.sent.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        sent_header = self.sent.horizontalHeader()
+        sent_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        sent_header.setStretchLastSection(True)
         self.sent.cellDoubleClicked.connect(self._open_sent)
         self._sent_rows: dict[str, int] = {}
 
@@ -169,6 +171,8 @@ class WalletsPanel(QWidget):
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, tx["hash"])
+            if column == 3:  # figures line up on their right
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.sent.setItem(row, column, item)
 
     def _confirmed(self, tx: dict[str, Any]) -> None:
