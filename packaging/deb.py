@@ -83,7 +83,8 @@ def build(bundle: Path, out: Path) -> Path:
         (root / "DEBIAN" / "control").write_text(control(size_kib))
         target = out / f"chaindeck_{version()}_{architecture()}.deb"
         subprocess.run(
-            ["dpkg-deb", "--build", "--root-owner-group", "-Zxz", str(root), str(target)],
+            # gzip: every dpkg reads it, and 270 MB pack in seconds (xz took minutes on 2 cores)
+            ["dpkg-deb", "--build", "--root-owner-group", "-Zgzip", str(root), str(target)],
             check=True,
             stdout=subprocess.DEVNULL,
         )

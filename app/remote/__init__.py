@@ -1,0 +1,1 @@
+"""Reaching the machines nodes run on: SSH hosts (asyncssh) for deployments and load workers."""
