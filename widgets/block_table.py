@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTableView
 
-from widgets.format import age, short_hash, size
+from widgets.format import age, short_hash, size, when
 from widgets.table_model import Index, RowTableModel
 
 COLUMNS = ("Height", "Age", "Hash", "Txs", "Producer", "Size")
@@ -58,6 +58,8 @@ class BlockTableModel(RowTableModel):
                 return short_hash(block.get("producer"), 10)
             if column == 5:
                 return size(int(block.get("size", 0)))
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            return when(block["timestamp"])
         if role == Qt.ItemDataRole.ToolTipRole and column in (2, 4):
             return block["hash"] if column == 2 else block.get("producer")
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 5):

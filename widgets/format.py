@@ -24,6 +24,11 @@ def age(timestamp_ms: int | float, now: float | None = None) -> str:
     return ago(max(0.0, (now or time.time()) - timestamp_ms / 1000))
 
 
+def when(timestamp_ms: int | float) -> str:
+    """The moment itself, for a tooltip beside an age: "2026-12-03 13:07:41"."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp_ms / 1000))
+
+
 def ago(seconds: float) -> str:
     if seconds < 1:
         return "now"

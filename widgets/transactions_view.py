@@ -23,7 +23,7 @@ from qasync import asyncSlot
 from app.clients.errors import NodeError
 from app.services.explorer_service import ExplorerService
 from app.services.node_service import NodeService
-from widgets.format import age, coins, short_hash
+from widgets.format import age, coins, short_hash, when
 from widgets.table_model import Index, RowTableModel
 
 PAGE = 200
@@ -45,6 +45,8 @@ class TransactionTableModel(RowTableModel):
         tx, column = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell(tx, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0 and tx.get("timestamp"):
+            return when(tx["timestamp"])
         if role == Qt.ItemDataRole.ToolTipRole and column in (1, 3, 4):
             return (tx["hash"], tx.get("from"), tx.get("to"))[column - 1 if column > 1 else 0]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (5, 6, 7):

@@ -83,7 +83,7 @@ class SshSession:
         except asyncssh.HostKeyNotVerifiable as exc:
             raise SshError(
                 f"{host.where}: its host key is not known ({exc.reason}); add the host to "
-                "known_hosts or pin its key in the plan (host_key = \"ssh-ed25519 …\")"
+                'known_hosts or pin its key in the plan (host_key = "ssh-ed25519 …")'
             ) from None
         except asyncssh.PermissionDenied:
             how = f"the key {host.key}" if host.key else "the SSH agent's keys"

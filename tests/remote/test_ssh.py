@@ -5,6 +5,7 @@ the step's log, a failing command failing clearly, SFTP, and an unreachable host
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,10 +22,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
 
 
 def pinned(server: SshServer, **kw: object) -> SshHost:
-    return SshHost(
-        "127.0.0.1", server.user, server.port, key=server.client_key, host_key=server.host_key,
-        **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+    host = SshHost(
+        "127.0.0.1", server.user, server.port, key=server.client_key, host_key=server.host_key
+    )
+    return dataclasses.replace(host, **kw)  # type: ignore[arg-type]
 
 
 def test_a_command_streams_its_output_into_the_log(server: SshServer) -> None:

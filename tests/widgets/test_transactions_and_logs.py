@@ -26,6 +26,11 @@ def test_transactions_are_listed_newest_first_and_filtered(qtbot: QtBot, deck: C
         timeout=10000,
     )
     assert view.model.rowCount() == 11
+    from PySide6.QtCore import Qt
+
+    moment = view.model.data(view.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert moment is not None and moment.startswith("20")  # the date beside "3 s ago"
+    assert view.model.data(view.model.index(10, 3)) == "genesis"
     view.filter.setText("RENT")  # the memo, any case
     assert view.proxy.rowCount() == 1
     assert view.shown.text() == "1 of 11 transactions shown"
