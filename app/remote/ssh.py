@@ -118,7 +118,8 @@ class SshSession:
             async with asyncio.timeout(timeout):
                 process = await self.conn.create_process(line, stderr=asyncssh.STDOUT)
                 async for text in process.stdout:
-                    log(f"  {text.rstrip()}")
+                    if text.strip():  # a blank line says nothing in a step's log
+                        log(f"  {text.rstrip()}")
                 done = await process.wait()
         except TimeoutError:
             raise SshError(f"{self.host.where}: `{command}` ran over {timeout:.0f} s") from None
