@@ -83,8 +83,9 @@ def build(bundle: Path, out: Path) -> Path:
         (root / "DEBIAN" / "control").write_text(control(size_kib))
         target = out / f"chaindeck_{version()}_{architecture()}.deb"
         subprocess.run(
-            # gzip: every dpkg reads it, and 270 MB pack in seconds (xz took minutes on 2 cores)
-            ["dpkg-deb", "--build", "--root-owner-group", "-Zgzip", str(root), str(target)],
+            # gzip, which every dpkg reads; level 6: 17.5 s and 133.7 MB for the 321 MB bundle,
+            # against 56 s and 133.1 MB at dpkg-deb's default 9 (xz took minutes on 2 cores)
+            ["dpkg-deb", "--build", "--root-owner-group", "-Zgzip", "-z6", str(root), str(target)],
             check=True,
             stdout=subprocess.DEVNULL,
         )
