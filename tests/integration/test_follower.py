@@ -255,6 +255,8 @@ def test_following_something_that_is_not_a_chaindeck_node_fails_at_once(tmp_path
                 "app",
                 "node",
                 "--ephemeral",
+                "--port",
+                "0",  # not 8645: another test's devnet may hold it
                 "--peer",
                 f"http://127.0.0.1:{port}",
             ],
