@@ -98,6 +98,7 @@ class HealthPanel(QWidget):
             top.addWidget(button)
         top.addStretch(1)
         self._hover_x: float | None = None  # where the cursor was put, kept as data arrives
+        self._hover_live = False  # the hover line shows figures (not a message) to keep fresh
         self.hover = QLabel(HOVER_HINT)
         self.hover.setObjectName("healthHover")
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -210,8 +211,8 @@ class HealthPanel(QWidget):
         self.t, self.values = t, values
         for graph in self.graphs:
             graph.setVisible(graph.show_data(t, values))
-        if self._hover_x is not None and len(t):
-            self._put_cursor(self._hover_x)
+        if self._hover_x is not None and len(t) and self._hover_live:
+            self._put_cursor(self._hover_x)  # the figures under the cursor follow new samples
         if self.following:
             now = float(t[-1]) if len(t) else dt.datetime.now().timestamp()
             self.graphs[0].setXRange(now - self.range_s, now, padding=0)
@@ -220,7 +221,13 @@ class HealthPanel(QWidget):
         if not len(self.t) or not graph.sceneBoundingRect().contains(pos):
             return
         self._hover_x = graph.getViewBox().mapSceneToView(pos).x()
+        self._hover_live = True
         self._put_cursor(self._hover_x)
+
+    def _say(self, text: str) -> None:
+        """A message in the hover line (an export's result) stays until the mouse moves again."""
+        self._hover_live = False
+        self.hover.setText(text)
 
     def _put_cursor(self, x: float) -> None:
         i = int(np.clip(np.searchsorted(self.t, x), 0, len(self.t) - 1))
@@ -264,12 +271,12 @@ class HealthPanel(QWidget):
 
     def export_png(self, path: Path) -> None:
         if not self.canvas.grab().save(str(path), "PNG"):
-            self.hover.setText(f"Could not write {path}")
+            self._say(f"Could not write {path}")
             return
-        self.hover.setText(f"Saved {path}")
+        self._say(f"Saved {path}")
 
     @asyncSlot(object)
     async def export_csv(self, path: Path) -> None:
         """The samples of the range on screen, one row per instant (the health service writes
         the file, off the window's thread)."""
-        self.hover.setText(await self.health.export_csv(path, self.selected(), self.t, self.values))
+        self._say(await self.health.export_csv(path, self.selected(), self.t, self.values))
