@@ -150,13 +150,23 @@ async def stop_pid(pid: int, grace: float = 10.0) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs. A zombie does not count: it holds no port,
+    and whoever reaps it (init, here) may take its time."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True  # no /proc to tell zombies apart (macOS): the group is there
+    for stat in proc.glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(group) == pgid and state != "Z":
+                return True
+    return False
 
 
 def _alive(pid: int) -> bool:
