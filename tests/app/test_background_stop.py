@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,8 @@ def test_a_group_left_with_only_a_zombie_is_gone() -> None:
         assert parent.stdout is not None
         zombie = int(parent.stdout.readline())
         deadline = time.monotonic() + 10
-        while open(f"/proc/{zombie}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+        stat = Path(f"/proc/{zombie}/stat")
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() < deadline
             time.sleep(0.01)
         os.killpg(zombie, 0)  # the kernel still counts the group...
