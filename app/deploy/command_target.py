@@ -13,7 +13,7 @@ from app.clusters.cluster import ClusterMember
 from app.clusters.folder import NodeVersion
 from app.deploy.plan import Plan
 from app.deploy.steps import NodeRef, Step
-from app.deploy.target import Log, StepFailed
+from app.deploy.target import Log, StepFailed, learn_roles
 from app.jobs import process_group
 
 COMMAND_TIMEOUT = 600.0
@@ -42,23 +42,10 @@ class CommandTarget:
         return []
 
     async def check(self) -> str | None:
-        """Learn the roles of a saved cluster's nodes (its rows do not say which produces)."""
-        from app.clients.errors import NodeError
-        from app.clients.native import NativeClient
-
         unknown = [n for n in self.plan.nodes if n not in self._roles]
         if unknown:
             return f"nodes.{unknown[0]}: no node of “{self.cluster}” is named so"
-        for member in self._members:
-            if self._roles.get(member.name):
-                continue
-            client = NativeClient(member.url, member.username, member.password)
-            try:
-                self._roles[member.name] = str((await client.health()).get("role", "follower"))
-            except NodeError:
-                self._roles[member.name] = "follower"  # a node down now: changed like a follower
-            finally:
-                await client.close()
+        self._roles = await learn_roles(self._members, self._roles)
         return None
 
     def _command(self, slug: str, which: str) -> str:

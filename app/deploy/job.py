@@ -17,6 +17,7 @@ from app.deploy.engine import ABORTED, SUCCEEDED, Deployment
 from app.deploy.gates import Approver, GateContext
 from app.deploy.local_target import LocalTarget
 from app.deploy.plan import Plan, PlanError
+from app.deploy.ssh_target import SshTarget
 from app.deploy.target import DeployTarget
 from app.jobs.events import Finished, JobEvent
 from app.jobs.runner import JobRunner
@@ -42,6 +43,11 @@ def make_target(
     if local.exists:
         if plan.target == "local":
             return LocalTarget(local, work_dir / "backups")
+        if plan.target == "ssh":
+            raise PlanError(
+                f"target: “{plan.cluster}” is a local cluster, on this machine; "
+                'target = "ssh" changes saved clusters of nodes on other machines'
+            )
         try:
             members = local.members()
         except ClusterError as exc:
@@ -53,6 +59,8 @@ def make_target(
                 f"target: “{plan.cluster}” is a saved cluster of nodes ChainDeck does not start; "
                 'target = "local" changes local clusters only (use "command")'
             )
+        if plan.target == "ssh":
+            return SshTarget(plan, plan.cluster, saved[plan.cluster])
         return CommandTarget(plan, plan.cluster, saved[plan.cluster])
     known = sorted({*saved, *_local_names(clusters_root)})
     hint = f" (known: {', '.join(known)})" if known else " (chaindeck cluster up NAME makes one)"

@@ -6,22 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-from collections.abc import Awaitable, Iterable
 from pathlib import Path
 
 from app.clusters.cluster import ClusterMember, LocalCluster, member_name
 from app.clusters.folder import ClusterError, NodeRecord, NodeVersion
 from app.deploy.backup import back_up
 from app.deploy.steps import ADD, SWITCH, UPGRADE, NodeRef, Step
-from app.deploy.target import Log, StepFailed
-
-
-async def _all_or_fail(work: Iterable[Awaitable[None]]) -> None:
-    """Every node of a step at once; StepFailed naming each that did not make it."""
-    results = await asyncio.gather(*work, return_exceptions=True)
-    problems = [str(r) for r in results if isinstance(r, BaseException)]
-    if problems:
-        raise StepFailed("; ".join(problems))
+from app.deploy.target import Log, StepFailed, all_or_fail
 
 
 class LocalTarget:
@@ -93,7 +84,7 @@ class LocalTarget:
     async def _restart_all(
         self, versions: dict[str, NodeVersion], log: Log, *, backup: bool
     ) -> None:
-        await _all_or_fail(self._restart(s, v, log, backup) for s, v in versions.items())
+        await all_or_fail(self._restart(s, v, log, backup) for s, v in versions.items())
 
     async def _restart(self, slug: str, version: NodeVersion, log: Log, backup: bool) -> None:
         name = member_name(self.cluster, slug)
@@ -117,7 +108,7 @@ class LocalTarget:
         records = [NodeRecord(s, "follower", 0, version) for s in slugs]
         for record in records:
             log(f"{member_name(self.cluster, record.slug)}: joining on {version.describe()}")
-        await _all_or_fail(self.local.start_node(r) for r in records)
+        await all_or_fail(self.local.start_node(r) for r in records)
 
     async def _remove(self, slugs: tuple[str, ...], log: Log) -> None:
         await asyncio.gather(*(self.local.stop_node(s) for s in slugs))
@@ -138,7 +129,7 @@ class LocalTarget:
         records = [self._retired.pop(s) for s in slugs if s in self._retired]
         for record in records:
             log(f"{member_name(self.cluster, record.slug)}: starting again")
-        await _all_or_fail(self.local.start_node(r) for r in records)
+        await all_or_fail(self.local.start_node(r) for r in records)
 
     # -- words -------------------------------------------------------------------------------
     def _command(self, slug: str, version: NodeVersion) -> str:

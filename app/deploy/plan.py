@@ -13,14 +13,20 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator
 
-from app.load.plan import LoadError, parse_duration
+from app.deploy.durations import Seconds
+from app.deploy.plan_nodes import (
+    NodeSettings,
+    SshSettings,
+    check_not_ssh,
+    check_ssh_nodes,
+)
 from app.load.thresholds import ThresholdError, parse_threshold
 
 METRICS = ("behind", "latency_p95", "error_rate", "mempool", "peers", "block_time")
 UNITS = {"behind": "blocks", "latency_p95": "ms", "error_rate": "%", "block_time": "s"}
 # Targets this version drives; the others are named by the spec and refused with a reason.
-TARGETS = ("local", "command")
-LATER_TARGETS = ("ssh", "kubernetes")
+TARGETS = ("local", "command", "ssh")
+LATER_TARGETS = ("kubernetes",)
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
@@ -36,24 +42,6 @@ CONDITION = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 class PlanError(ValueError):
     """A plan that does not validate; the message names the field, for the user."""
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
-            seconds = parse_duration(value)
-        except LoadError as exc:
-            raise ValueError(str(exc)) from None
-    else:
-        raise ValueError("a duration such as 30s, 2m or 1h")
-    if seconds <= 0:
-        raise ValueError("must be more than 0")
-    return seconds
-
-
-Seconds = Annotated[float, BeforeValidator(_seconds)]
 
 
 def _thresholds(texts: list[str]) -> list[str]:
@@ -75,6 +63,9 @@ class Strict(BaseModel):
 class Version(Strict):
     args: list[str] = []
     executable: str | None = None
+    # ssh: a build (file or folder) sent to each host's dir/builds/ over SFTP; `executable`,
+    # when relative, names the program inside it.
+    upload: str | None = None
 
 
 class HealthGate(Strict):
@@ -147,13 +138,6 @@ Gate = Annotated[
 ]
 
 
-class NodeCommands(Strict):
-    """`[nodes.NAME]` for the command target: this node's own commands."""
-
-    deploy: str | None = None
-    rollback: str | None = None
-
-
 class Plan(Strict):
     name: str = Field(min_length=1, max_length=200)
     cluster: str = Field(min_length=1)
@@ -166,15 +150,27 @@ class Plan(Strict):
     # CHAINDECK_NODE_ROLE and CHAINDECK_VERSION_ARGS in their environment.
     deploy: str | None = None
     rollback: str | None = None
-    nodes: dict[str, NodeCommands] = {}
+    # The ssh target: how every node's host is reached ([ssh]), and each node's own host.
+    ssh: SshSettings = SshSettings()
+    nodes: dict[str, NodeSettings] = {}
 
     @model_validator(mode="after")
     def _coherent(self) -> Plan:
         if self.target in LATER_TARGETS:
             raise ValueError(
                 f'target "{self.target}" is not available in this version of ChainDeck '
-                f"(local or command)"
+                f"(local, command or ssh)"
             )
+        if self.version.upload is not None and self.target != "ssh":
+            raise ValueError(f'version.upload: for target = "ssh", not "{self.target}"')
+        if self.target == "ssh":
+            check_ssh_nodes(self.ssh, self.nodes)
+            if self.deploy or self.rollback:
+                raise ValueError('deploy and rollback are for target = "command", not "ssh"')
+        else:
+            check_not_ssh(self.target, self.ssh, self.nodes)
+        if self.target in ("command", "ssh") and self.strategy == "blue-green":
+            raise ValueError('blue-green adds nodes: it needs target = "local"')
         if self.target == "command":
             missing = [
                 what
@@ -187,9 +183,7 @@ class Plan(Strict):
                     f"the command target needs {' and '.join(missing)} commands (top level, "
                     "or in every [nodes.NAME])"
                 )
-            if self.strategy == "blue-green":
-                raise ValueError('blue-green adds nodes: it needs target = "local"')
-        elif self.nodes or self.deploy or self.rollback:
+        elif self.target == "local" and (self.nodes or self.deploy or self.rollback):
             raise ValueError(
                 f'deploy, rollback and [nodes] are for target = "command", not "{self.target}"'
             )

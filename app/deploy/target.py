@@ -5,7 +5,8 @@ do (the dry run)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from app.clusters.cluster import ClusterMember
@@ -45,3 +46,31 @@ class DeployTarget(Protocol):
     def describe(self, step: Step, version: NodeVersion) -> list[str]: ...
 
     def describe_undo(self, step: Step, previous: dict[str, NodeVersion]) -> list[str]: ...
+
+
+async def all_or_fail(work: Iterable[Awaitable[None]]) -> None:
+    """Every node of a step at once; StepFailed naming each that did not make it."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    problems = [str(r) for r in results if isinstance(r, BaseException)]
+    if problems:
+        raise StepFailed("; ".join(problems))
+
+
+async def learn_roles(members: list[ClusterMember], known: dict[str, str]) -> dict[str, str]:
+    """The roles of a saved cluster's nodes (its rows do not say which produces), from their
+    /health; a node down now is changed like a follower."""
+    from app.clients.errors import NodeError
+    from app.clients.native import NativeClient
+
+    roles = dict(known)
+    for member in members:
+        if roles.get(member.name):
+            continue
+        client = NativeClient(member.url, member.username, member.password)
+        try:
+            roles[member.name] = str((await client.health()).get("role", "follower"))
+        except NodeError:
+            roles[member.name] = "follower"
+        finally:
+            await client.close()
+    return roles

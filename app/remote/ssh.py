@@ -139,3 +139,45 @@ class SshSession:
                 await sftp.put(str(local), remote, recurse=local.is_dir(), preserve=True)
         except (OSError, asyncssh.Error) as exc:
             raise SshError(f"{self.host.where}: upload of {local} failed: {exc}") from None
+
+    async def read_text(self, remote: str) -> str | None:
+        """A text file on the host, or None when there is none."""
+        assert self.conn is not None, "connect() first"
+        try:
+            async with self.conn.start_sftp_client() as sftp, sftp.open(remote, "r") as f:
+                return str(await f.read())
+        except asyncssh.SFTPNoSuchFile:
+            return None
+        except (OSError, asyncssh.Error) as exc:
+            raise SshError(f"{self.host.where}: cannot read {remote}: {exc}") from None
+
+    async def write_text(self, remote: str, text: str) -> None:
+        """`text` into a file on the host (replaced whole, never half-written)."""
+        assert self.conn is not None, "connect() first"
+        partial = f"{remote}.partial"
+        try:
+            async with self.conn.start_sftp_client() as sftp:
+                async with sftp.open(partial, "w") as f:
+                    await f.write(text)
+                await sftp.posix_rename(partial, remote)
+        except (OSError, asyncssh.Error) as exc:
+            raise SshError(f"{self.host.where}: cannot write {remote}: {exc}") from None
+
+    async def remove(self, remote: str) -> None:
+        assert self.conn is not None, "connect() first"
+        try:
+            async with self.conn.start_sftp_client() as sftp:
+                await sftp.remove(remote)
+        except asyncssh.SFTPNoSuchFile:
+            return
+        except (OSError, asyncssh.Error) as exc:
+            raise SshError(f"{self.host.where}: cannot remove {remote}: {exc}") from None
+
+    async def realpath(self, remote: str) -> str:
+        """`remote` as an absolute path on the host (a relative one is under the login's home)."""
+        assert self.conn is not None, "connect() first"
+        try:
+            async with self.conn.start_sftp_client() as sftp:
+                return str(await sftp.realpath(remote))
+        except (OSError, asyncssh.Error) as exc:
+            raise SshError(f"{self.host.where}: no folder {remote}: {exc}") from None

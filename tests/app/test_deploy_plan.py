@@ -77,7 +77,30 @@ def test_a_follower_is_not_given_the_chains_options() -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('target = "ssh"', 'target "ssh" is not available in this version'),
+        ('target = "kubernetes"', 'target "kubernetes" is not available in this version'),
+        ('target = "ssh"', 'the ssh target needs a [nodes."NAME"] table with the host'),
+        ('target = "ssh"\n[nodes."c 1"]\nstart = "a"\nstop = "b"', 'nodes."c 1".host: missing'),
+        ('target = "ssh"\n[nodes.a]\nhost = "h"\nstart = "a"', 'nodes."a": needs a systemd unit'),
+        (
+            'target = "ssh"\n[ssh]\nunit = "u"\n[nodes.a]\nhost = "h"\nstart = "a"\nstop = "b"',
+            "a systemd unit, or start and stop commands, not both",
+        ),
+        ('target = "ssh"\n[ssh]\npassword = "hunter2"', "ssh: no password in a plan"),
+        ('target = "ssh"\n[nodes.a]\nhost = "h"\nunit = "u"\nport = 0', "nodes.a.port: Input"),
+        (
+            'target = "ssh"\n[nodes.a]\nhost = "h"\nunit = "u"\nrestore = "r"',
+            'nodes."a".restore: restores a snapshot, so it needs snapshot too',
+        ),
+        (
+            'target = "ssh"\nstrategy = "blue-green"\n[nodes.a]\nhost = "h"\nunit = "u"',
+            "blue-green adds nodes",
+        ),
+        ('[ssh]\nhost = "h"', '[ssh] is for target = "ssh", not "local"'),
+        ('[version]\nupload = "build"', 'version.upload: for target = "ssh", not "local"'),
+        (
+            'target = "command"\ndeploy = "x"\nrollback = "y"\n[nodes.a]\nhost = "h"',
+            'nodes."a".host: for target = "ssh", not "command"',
+        ),
         ('target = "command"', "the command target needs deploy and rollback commands"),
         (
             'target = "command"\nstrategy = "blue-green"\ndeploy = "x"\nrollback = "y"',
