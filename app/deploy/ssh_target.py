@@ -225,13 +225,17 @@ class SshTarget:
                 if slug in self._snapshots and self.settings(slug).restore:
                     await self._run(ssh, slug, "restore", env, log)
                 await self._run(ssh, slug, "start", env, log)
-                await self._ready(ssh, slug, env, log)
+                await self._ready(ssh, slug, env, log, restoring=True)
         except SshError as exc:
             raise StepFailed(f"{slug}: {exc}") from None
         self._touched.discard(slug)
 
-    async def _ready(self, ssh: SshSession, slug: str, env: dict[str, str], log: Log) -> None:
+    async def _ready(
+        self, ssh: SshSession, slug: str, env: dict[str, str], log: Log, *, restoring: bool = False
+    ) -> None:
         within = self.settings(slug).ready_within or READY_WITHIN_S
+        if restoring:  # what ran before gets the time a start may take, however short the plan's
+            within = max(within, READY_WITHIN_S)
         url = env["CHAINDECK_NODE_URL"]
         ok = await answers(url, timeout=within)
         await self._run(ssh, slug, "status", env, log)
