@@ -16,6 +16,13 @@ def resource_root() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def k8s_templates() -> Path:
+    """packaging/k8s: the Kubernetes manifests' templates (the bundle ships them too)."""
+    if frozen():
+        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "packaging" / "k8s"
+    return Path(__file__).resolve().parent.parent / "packaging" / "k8s"
+
+
 def resource_path(*parts: str) -> Path:
     path = resource_root().joinpath(*parts)
     if not path.exists():

@@ -100,11 +100,10 @@ def run_deploy(argv: list[str]) -> int:
 
 
 async def _dry_run(job: DeployJob, as_json: bool, out: TextIO) -> int:
-    problem = await job.prepare()
+    problem, steps = await job.dry_run()
     if problem:
         print(f"chaindeck deploy: {problem}", file=sys.stderr)
         return 2
-    steps = job.deployment.dry_run()
     if as_json:
         print(json.dumps({"type": "dry_run", "plan": job.plan.name, "steps": steps}), file=out)
         return 0

@@ -15,6 +15,7 @@ from app.clusters.folder import ClusterError
 from app.deploy.command_target import CommandTarget
 from app.deploy.engine import ABORTED, SUCCEEDED, Deployment
 from app.deploy.gates import Approver, GateContext
+from app.deploy.kubernetes_target import KubernetesTarget
 from app.deploy.local_target import LocalTarget
 from app.deploy.plan import Plan, PlanError
 from app.deploy.ssh_target import SshTarget
@@ -39,6 +40,8 @@ def make_target(
 ) -> DeployTarget:
     """The plan's target on its cluster; PlanError naming `cluster` or `target` when the two
     do not go together."""
+    if plan.target == "kubernetes":  # the StatefulSet is the cluster: its pods are the nodes
+        return KubernetesTarget(plan, work_dir)
     local = LocalCluster(clusters_root, plan.cluster)
     if local.exists:
         if plan.target == "local":
@@ -126,8 +129,23 @@ class DeployJob:
             if not task.done():
                 task.cancel()
                 await asyncio.wait({task})
+            await self.close()
         status = STATUS.get(self.summary["status"], RunStatus.FAILED)
         yield Finished(status, self.summary.get("reason", ""), self.summary)
+
+    async def close(self) -> None:
+        """What the target holds open (a kubernetes target's port-forwards)."""
+        close = getattr(self.target, "close", None)
+        if close is not None:
+            await close()
+
+    async def dry_run(self) -> tuple[str | None, list[dict[str, Any]]]:
+        """Why it cannot run, or the steps it would take; nothing changes."""
+        try:
+            problem = await self.prepare()
+            return problem, ([] if problem else self.deployment.dry_run())
+        finally:
+            await self.close()
 
     async def cancel(self) -> None:
         self.deployment.abort("aborted by the user")

@@ -15,6 +15,7 @@ from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 from app.deploy.durations import Seconds
 from app.deploy.plan_nodes import (
+    KubernetesSettings,
     NodeSettings,
     SshSettings,
     check_not_ssh,
@@ -24,9 +25,7 @@ from app.load.thresholds import ThresholdError, parse_threshold
 
 METRICS = ("behind", "latency_p95", "error_rate", "mempool", "peers", "block_time")
 UNITS = {"behind": "blocks", "latency_p95": "ms", "error_rate": "%", "block_time": "s"}
-# Targets this version drives; the others are named by the spec and refused with a reason.
-TARGETS = ("local", "command", "ssh")
-LATER_TARGETS = ("kubernetes",)
+TARGETS = ("local", "command", "ssh", "kubernetes")
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
@@ -66,6 +65,7 @@ class Version(Strict):
     # ssh: a build (file or folder) sent to each host's dir/builds/ over SFTP; `executable`,
     # when relative, names the program inside it.
     upload: str | None = None
+    image: str | None = None  # kubernetes: the node's container image
 
 
 class HealthGate(Strict):
@@ -153,14 +153,22 @@ class Plan(Strict):
     # The ssh target: how every node's host is reached ([ssh]), and each node's own host.
     ssh: SshSettings = SshSettings()
     nodes: dict[str, NodeSettings] = {}
+    # The kubernetes target: the StatefulSet, its namespace and the kubeconfig context.
+    kubernetes: KubernetesSettings | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Plan:
-        if self.target in LATER_TARGETS:
-            raise ValueError(
-                f'target "{self.target}" is not available in this version of ChainDeck '
-                f"(local, command or ssh)"
-            )
+        if self.target == "kubernetes":
+            if self.kubernetes is None:
+                raise ValueError("the kubernetes target needs a [kubernetes] table (context = …)")
+            if self.version.image is None:
+                raise ValueError("version.image: missing (the node's container image)")
+            if self.version.executable is not None:
+                raise ValueError("version.executable: a container runs its image's chaindeck")
+        elif self.kubernetes is not None:
+            raise ValueError(f'[kubernetes] is for target = "kubernetes", not "{self.target}"')
+        elif self.version.image is not None:
+            raise ValueError(f'version.image: for target = "kubernetes", not "{self.target}"')
         if self.version.upload is not None and self.target != "ssh":
             raise ValueError(f'version.upload: for target = "ssh", not "{self.target}"')
         if self.target == "ssh":
@@ -169,7 +177,7 @@ class Plan(Strict):
                 raise ValueError('deploy and rollback are for target = "command", not "ssh"')
         else:
             check_not_ssh(self.target, self.ssh, self.nodes)
-        if self.target in ("command", "ssh") and self.strategy == "blue-green":
+        if self.target != "local" and self.strategy == "blue-green":
             raise ValueError('blue-green adds nodes: it needs target = "local"')
         if self.target == "command":
             missing = [

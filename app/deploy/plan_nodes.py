@@ -1,12 +1,15 @@
-"""A plan's `[ssh]` and `[nodes."NAME"]` tables (shared/spec/deploy.md, targets `ssh` and
-`command`): how each node's host is reached and its node driven, or a node's own commands. The
-ssh target's settings come from `[ssh]` for every node, then the node's own table."""
+"""A plan's target tables (shared/spec/deploy.md): `[ssh]` and `[nodes."NAME"]` (targets `ssh`
+and `command`: how each node's host is reached and its node driven, or a node's own commands;
+the ssh target's settings come from `[ssh]` for every node, then the node's own table), and
+`[kubernetes]` (where the StatefulSet lives)."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.functional_validators import AfterValidator
 
 from app.deploy.durations import Seconds
 
@@ -110,3 +113,27 @@ def check_not_ssh(target: str, defaults: SshSettings, nodes: dict[str, NodeSetti
         for field in SSH_FIELDS:
             if getattr(own, field) is not None:
                 raise ValueError(f'nodes."{name}".{field}: for target = "ssh", not "{target}"')
+
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 52 or not DNS_LABEL.match(value):
+        raise ValueError("lower-case letters, digits and '-', at most 52 (a Kubernetes name)")
+    return value
+
+
+KubeName = Annotated[str, AfterValidator(_dns_label)]
+
+
+class KubernetesSettings(_Strict):
+    """`[kubernetes]`: the StatefulSet the plan changes (packaging/k8s renders it)."""
+
+    context: str = Field(min_length=1)  # the kubeconfig context: never whatever is current
+    kubeconfig: str | None = None  # None: kubectl's own ($KUBECONFIG, ~/.kube/config)
+    namespace: KubeName = "default"
+    statefulset: KubeName = "chaindeck"
+    replicas: int = Field(3, ge=1, le=100)  # the producer and replicas - 1 followers
+    storage: str = "1Gi"
+    ready_within: Seconds = 300.0  # for a step's pods to be ready

@@ -121,11 +121,10 @@ class DeployService(QObject, RunningRuns):
 
     async def dry_run(self, text: str) -> list[dict[str, Any]]:
         """The steps it would take; PlanError (or a refusal as PlanError) when it cannot."""
-        job = self._job(text)
-        problem = await job.prepare()
+        problem, steps = await self._job(text).dry_run()
         if problem:
             raise PlanError(problem)
-        return job.deployment.dry_run()
+        return steps
 
     # -- runs --------------------------------------------------------------------------------
     def run(self, text: str) -> bool:

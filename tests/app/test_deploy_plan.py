@@ -77,7 +77,14 @@ def test_a_follower_is_not_given_the_chains_options() -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('target = "kubernetes"', 'target "kubernetes" is not available in this version'),
+        ('target = "kubernetes"', "the kubernetes target needs a [kubernetes] table"),
+        ('target = "kubernetes"\n[kubernetes]\ncontext = "k"', "version.image: missing"),
+        (
+            'target = "kubernetes"\n[version]\nimage = "i"\n[kubernetes]\ncontext = "k"\n'
+            'statefulset = "Chain_Deck"',
+            "kubernetes.statefulset: lower-case letters, digits",
+        ),
+        ('[version]\nimage = "i"', 'version.image: for target = "kubernetes", not "local"'),
         ('target = "ssh"', 'the ssh target needs a [nodes."NAME"] table with the host'),
         ('target = "ssh"\n[nodes."c 1"]\nstart = "a"\nstop = "b"', 'nodes."c 1".host: missing'),
         ('target = "ssh"\n[nodes.a]\nhost = "h"\nstart = "a"', 'nodes."a": needs a systemd unit'),
