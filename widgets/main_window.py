@@ -13,9 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
-    QSystemTrayIcon,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -23,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.health.alerts import Alert
 from app.jobs.embedded_node import DevnetSettings
 from app.services.alert_service import AlertService
 from app.services.connections_service import DEVNET, ConnectionsService
@@ -57,6 +54,7 @@ from widgets.node_settings_dialog import NodeSettingsDialog
 from widgets.status_bar import AlertIndicator, ConnectionStatus
 from widgets.tests_panel import TestsPanel
 from widgets.theme import THEMES, apply_theme
+from widgets.tray import Tray
 from widgets.wallets_panel import WalletsPanel
 
 # Ctrl+1… in this order; new tabs go at the end so the shortcuts people know stay put.
@@ -152,22 +150,15 @@ class MainWindow(QMainWindow):
         self.alert_indicator = AlertIndicator(alerts)
         self.alert_indicator.clicked.connect(lambda: self.tabs.setCurrentWidget(self.alerts_panel))
         self.statusBar().addPermanentWidget(self.alert_indicator)
-        self.notifications: list[tuple[str, str]] = []  # what the tray was asked to show
         self.setWindowIcon(app_icon())
-        self.keep_monitoring = QAction("Keep monitoring when the window closes", self)
-        self.keep_monitoring.setCheckable(True)
-        self.keep_monitoring.setChecked(bool(self.settings.get("keep_monitoring", False)))
-        self.keep_monitoring.toggled.connect(lambda on: self.settings.set("keep_monitoring", on))
         self._quitting = False
-        self.tray: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(app_icon(), self)
-            self.tray.setToolTip("ChainDeck: no alerts")
-            self.tray.activated.connect(self._tray_clicked)
-            self.tray.setContextMenu(self._tray_menu())
-            self.tray.show()
-        alerts.activeChanged.connect(self._alerts_changed)
-        notifier.undelivered.connect(self.notify)
+        self.tray = Tray(self.settings, self)
+        self.keep_monitoring = self.tray.keep_monitoring
+        self.tray.showWanted.connect(self.show_window)
+        self.tray.alertsWanted.connect(self._raise_alerts)
+        self.tray.quitWanted.connect(self.quit_app)
+        alerts.activeChanged.connect(self.tray.alerts_changed)
+        notifier.undelivered.connect(self.tray.notify)
         self.alerts_panel.nodeOpened.connect(self.show_health)
         self.fleet_panel.nodeOpened.connect(self.show_health)
         self.fleet_panel.exploreWanted.connect(self.explore_node)
@@ -276,39 +267,7 @@ class MainWindow(QMainWindow):
     def _open_folder(self, folder: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    # -- alerts ------------------------------------------------------------------------------
-    def notify(self, title: str, text: str, firing: bool) -> None:
-        """An alert no desktop notification service took: the tray shows it."""
-        self.notifications.append((title, text))
-        del self.notifications[:-50]
-        if self.tray is not None:
-            kind = QSystemTrayIcon.MessageIcon
-            icon = kind.Warning if firing else kind.Information
-            self.tray.showMessage(title, text, icon, 8000)
-
-    def _tray_menu(self) -> QMenu:
-        menu = QMenu(self)
-        menu.addAction("Show ChainDeck", self.show_window)
-        menu.addAction("Alerts", self._raise_alerts)
-        menu.addSeparator()
-        menu.addAction(self.keep_monitoring)
-        menu.addSeparator()
-        menu.addAction("Quit ChainDeck", self.quit_app)
-        return menu
-
-    def _tray_clicked(self, reason: QSystemTrayIcon.ActivationReason) -> None:
-        if reason != QSystemTrayIcon.ActivationReason.Context:
-            self.show_window()
-
-    def _alerts_changed(self, active: list[Alert]) -> None:
-        if self.tray is not None:
-            count = len(active)
-            self.tray.setToolTip(
-                f"ChainDeck: {count} alert{'s' if count != 1 else ''}"
-                if count
-                else "ChainDeck: no alerts"
-            )
-
+    # -- the window --------------------------------------------------------------------------
     def show_window(self) -> None:
         self.showNormal()
         self.raise_()
@@ -520,18 +479,10 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.keep_monitoring.isChecked() and self.tray is not None and not self._quitting:
+        if self.tray.keeps_monitoring() and not self._quitting:
             event.ignore()  # the window goes, the monitoring (and the tray) stays
             self.hide()
-            if not self.settings.get("told_about_tray", False):
-                self.settings.set("told_about_tray", True)
-                self.tray.showMessage(
-                    "ChainDeck keeps monitoring",
-                    "Alerts still reach you. The tray icon brings the window back; "
-                    "quit from its menu.",
-                    QSystemTrayIcon.MessageIcon.Information,
-                    8000,
-                )
+            self.tray.window_hidden()
             return
         self.save_geometry()
         self.stop_timers()

@@ -48,17 +48,24 @@ def test_keep_monitoring_hides_the_window_and_quit_still_quits(
     from widgets.app_icon import app_icon
 
     window = deck.window
-    if window.tray is None:  # offscreen Qt offers no tray: give the window one of its own
-        window.tray = QSystemTrayIcon(app_icon(), window)
+    if window.tray.icon is None:  # offscreen Qt offers no tray: give the window one of its own
+        window.tray.use_icon(QSystemTrayIcon(app_icon(), window))
     closed: list[bool] = []
     window.closing.connect(lambda: closed.append(True))
     window.keep_monitoring.setChecked(True)
     assert deck.settings.get("keep_monitoring") is True
     window.close()
     assert not window.isVisible() and closed == []  # still monitoring
-    window.show_window()
-    assert window.isVisible()
-    window.quit_app()
+    tray = window.tray
+    assert tray.icon is not None
+    menu = {a.text(): a for a in tray.icon.contextMenu().actions()}
+    menu["Alerts"].trigger()  # the window comes back on the Alerts tab
+    assert window.isVisible() and window.tabs.currentWidget() is window.alerts_panel
+    tray.alerts_changed([object(), object()])  # type: ignore[list-item]
+    assert tray.icon.toolTip() == "ChainDeck: 2 alerts"
+    tray.alerts_changed([])
+    assert tray.icon.toolTip() == "ChainDeck: no alerts"
+    menu["Quit ChainDeck"].trigger()
     assert closed == [True]
 
 

@@ -141,7 +141,7 @@ def test_alert_rules_edited_an_alert_on_this_host_fires_and_resolves(
     qtbot.waitUntil(lambda: {(a.rule, a.node) for a in fired} == FIRING, timeout=10_000)
     assert not dialog.isVisible()
     assert "2 alert" in window.alert_indicator.text()
-    assert f"Memory: {HOST}" in [title for title, *_ in window.notifications]
+    assert f"Memory: {HOST}" in [title for title, *_ in window.tray.notifications]
     qtbot.waitUntil(lambda: panel.active.rowCount() == 2, timeout=2_000)
     qtbot.waitUntil(lambda: panel.history.rowCount() >= 1, timeout=5_000)
     saved = AlertStore(deck.db).rules_sync()
@@ -154,7 +154,7 @@ def test_alert_rules_edited_an_alert_on_this_host_fires_and_resolves(
     with qtbot.waitSignal(alerts.alertResolved, timeout=5_000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "no alerts" in window.alert_indicator.text(), timeout=5_000)
-    assert window.notifications[-1][0] == "Resolved: Memory"
+    assert window.tray.notifications[-1][0] == "Resolved: Memory"
     qtbot.waitUntil(
         lambda: panel.history.rowCount() >= 1 and not panel.history.alerts[0].firing,
         timeout=5_000,
