@@ -56,6 +56,25 @@ def parser() -> argparse.ArgumentParser:
         "authentication: bind to a private network only. Default: 127.0.0.1 only",
     )
     p.add_argument(
+        "--ssh-worker",
+        action="append",
+        default=[],
+        metavar="USER@HOST[:PORT]",
+        help="one more worker on that machine, repeatable: started over SSH (chaindeck installed "
+        "there), joining through a port the SSH connection forwards, so the master stays on "
+        "127.0.0.1. Host keys are checked against known_hosts; the key or the SSH agent logs in",
+    )
+    p.add_argument(
+        "--ssh-key", metavar="FILE", help="private key for --ssh-worker (default: agent)"
+    )
+    p.add_argument("--ssh-known-hosts", metavar="FILE", help="default: ~/.ssh/known_hosts")
+    p.add_argument(
+        "--ssh-chaindeck",
+        default="chaindeck",
+        metavar="COMMAND",
+        help="how the workers' machines run chaindeck (default: chaindeck)",
+    )
+    p.add_argument(
         "--threshold",
         action="append",
         default=[],
@@ -90,6 +109,10 @@ def make_plan(args: argparse.Namespace) -> LoadPlan:
         thresholds=args.threshold,
         drain=args.drain,
         kind=args.kind,
+        ssh_workers=args.ssh_worker,
+        ssh_key=args.ssh_key,
+        ssh_known_hosts=args.ssh_known_hosts,
+        ssh_chaindeck=args.ssh_chaindeck,
     )
     return options.plan(targets)
 
@@ -167,6 +190,7 @@ def _opening(job: LoadJob) -> str:
     return (
         f"load {plan.scenario} on {on} ({info.kind}, {info.version}, height {info.height}): "
         f"{shape}{rate}, {plan.workers} worker{'s' if plan.workers > 1 else ''}"
+        + (f" and {len(plan.ssh_workers)} over SSH" if plan.ssh_workers else "")
     )
 
 

@@ -25,8 +25,10 @@ from app.jobs.process_job import ProcessJob
 from app.jobs.status import RunStatus
 from app.load.funding import NEEDS_OPERATOR, Senders, fund_senders
 from app.load.plan import LoadError, LoadPlan
+from app.load.remote_workers import RemoteWorkers
 from app.load.scenarios import LOCUSTFILES, locustfile
 from app.load.thresholds import judge
+from app.remote.ssh import SshError
 from app.resources import locust_command
 
 WORKERS_WITHIN = 30  # s for every worker to join the master
@@ -69,6 +71,13 @@ class LoadJob(ProcessJob):
         self.ticks: list[dict[str, Any]] = []
         self.summary: dict[str, Any] | None = None
         self.started = self.ended = ""
+        self._exited: Exited | None = None
+        self._finished: Finished | None = None
+
+    @property
+    def workers(self) -> int:
+        """Local and remote: those the master waits for."""
+        return self.plan.workers + len(self.plan.ssh_workers)
 
     @property
     def target_url(self) -> str:
@@ -93,7 +102,7 @@ class LoadJob(ProcessJob):
             "--master", "--headless",
             "--master-bind-host", self.bind_host,
             "--master-bind-port", str(self.port),
-            "--expect-workers", str(self.plan.workers),
+            "--expect-workers", str(self.workers),
             "--expect-workers-max-wait", str(WORKERS_WITHIN),
             "--host", self.plan.target.url,
             "--chaindeck-plan", str(self.run_dir / "plan.json"),
@@ -131,7 +140,7 @@ class LoadJob(ProcessJob):
             "drain_s": plan.drain,
             "sends": plan.sends,
             "rate": plan.rate,
-            "workers": plan.workers,
+            "workers": self.workers,
             "chain_id": senders.chain_id if senders else "",
             "senders": senders.seeds if senders else [],
             "gas_price": senders.gas_price if senders else 0,
@@ -162,6 +171,28 @@ class LoadJob(ProcessJob):
     async def run(self) -> AsyncIterator[JobEvent]:
         self.started = _now()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        remote = RemoteWorkers(
+            self.plan.ssh_workers, self.plan.ssh_chaindeck, self.run_dir / "remote-workers.log"
+        )
+        try:
+            await remote.connect()  # first: a host that cannot be reached costs no funding
+        except SshError as exc:
+            await remote.close()
+            yield Finished(RunStatus.FAILED, f"a remote worker cannot start: {exc}")
+            return
+        try:
+            async for event in self._run(remote):
+                yield event
+        finally:
+            await remote.close()
+        for problem in remote.problems:
+            yield LoadProgress(problem)
+        if self._finished is not None:
+            yield self._finished
+
+    async def _run(self, remote: RemoteWorkers) -> AsyncIterator[JobEvent]:
+        """The run's events but the last; `self._finished` is that one."""
+        self._finished = None
         if self.plan.sends:
             messages: list[str] = []
             try:
@@ -170,18 +201,29 @@ class LoadJob(ProcessJob):
                     self.plan.target, needed, messages.append, self.node_kind
                 )
             except LoadError as exc:
-                yield Finished(RunStatus.FAILED, str(exc))
+                self._finished = Finished(RunStatus.FAILED, str(exc))
                 return
             for message in messages:
                 yield LoadProgress(message)
         if self.cancelled:
-            yield Finished(RunStatus.CANCELLED, "cancelled before the load started")
+            self._finished = Finished(RunStatus.CANCELLED, "cancelled before the load started")
             return
         plan_file = self.run_dir / "plan.json"
         fd = os.open(plan_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # sender keys
         with os.fdopen(fd, "w") as out:
             json.dump(self.engine_plan(), out)
-        yield LoadProgress(f"starting Locust: a master and {self.plan.workers} worker(s)")
+        over_ssh = ", ".join(h.where for h in remote.hosts)
+        yield LoadProgress(
+            f"starting Locust: a master and {self.plan.workers} worker(s)"
+            + (f" and {len(remote.hosts)} over SSH ({over_ssh})" if remote.hosts else "")
+        )
+        remote.start(self.port)
+        async for event in self._engine_events():
+            yield event
+        self.ended = _now()
+        self._finished = self.verdict(self._exited)
+
+    async def _engine_events(self) -> AsyncIterator[JobEvent]:
         exited: Exited | None = None
         async for event in self.events():
             kind = event["event"]
@@ -195,8 +237,7 @@ class LoadJob(ProcessJob):
             elif kind == "exited":
                 exited = Exited(event["code"], event["cancelled"], event["output"])
                 yield exited
-        self.ended = _now()
-        yield self.verdict(exited)
+        self._exited = exited
 
     def verdict(self, exited: Exited | None) -> Finished:
         if self.summary is None:

@@ -8,10 +8,14 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.load.scenarios import SCENARIOS, endpoint_names
 from app.load.thresholds import Threshold, ThresholdError, parse_threshold
 from app.targets import RunTarget
+
+if TYPE_CHECKING:
+    from app.remote.ssh import SshHost
 
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -57,6 +61,9 @@ class LoadPlan:
     stages: list[tuple[float, int]] | None = None
     workers: int = 1
     master_bind: tuple[str, int] | None = None
+    # workers on other machines, over SSH (app/load/remote_workers.py), and how they run chaindeck
+    ssh_workers: list[SshHost] = field(default_factory=list)
+    ssh_chaindeck: str = "chaindeck"
     thresholds: list[Threshold] = field(default_factory=list)
     drain: float = 30.0
     kind: str | None = None  # None: probe the first target
@@ -142,6 +149,12 @@ def thresholds(texts: list[str]) -> list[Threshold]:
         raise LoadError(str(exc)) from None
 
 
+def ssh_host(spec: str, key: str | None, known_hosts: str | None) -> SshHost:
+    from app.load.remote_workers import parse_host
+
+    return parse_host(spec, key, known_hosts)
+
+
 def master_bind(text: str | None) -> tuple[str, int] | None:
     if text is None:
         return None
@@ -166,6 +179,10 @@ class LoadOptions:
     thresholds: list[str] = field(default_factory=list)
     drain: str = "30s"
     kind: str | None = None
+    ssh_workers: list[str] = field(default_factory=list)  # USER@HOST[:PORT]
+    ssh_key: str | None = None
+    ssh_known_hosts: str | None = None
+    ssh_chaindeck: str = "chaindeck"
 
     def plan(self, targets: list[RunTarget]) -> LoadPlan:
         """The checked plan; `LoadError` names the option that is wrong."""
@@ -180,6 +197,10 @@ class LoadOptions:
                 stages=parse_stages(self.stages) if self.stages.strip() else None,
                 workers=self.workers,
                 master_bind=master_bind(self.master_bind),
+                ssh_workers=[
+                    ssh_host(w, self.ssh_key, self.ssh_known_hosts) for w in self.ssh_workers
+                ],
+                ssh_chaindeck=self.ssh_chaindeck,
                 thresholds=thresholds([t for t in self.thresholds if t.strip()]),
                 drain=parse_duration(self.drain, "drain"),
                 kind=self.kind,

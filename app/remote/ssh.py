@@ -106,6 +106,7 @@ class SshSession:
         env: Mapping[str, str] | None = None,
         timeout: float = 600.0,
         check: bool = True,
+        pty: bool = False,
     ) -> int:
         """Run `command` in the login shell; every line it prints (stdout and stderr) goes to
         `log` as it comes. The exit status; SshError when it is not 0 and `check`."""
@@ -116,7 +117,9 @@ class SshSession:
         log(f"{self.host.host}$ {command}")
         try:
             async with asyncio.timeout(timeout):
-                process = await self.conn.create_process(line, stderr=asyncssh.STDOUT)
+                # a pty: closing the connection hangs the command up, so nothing outlives it
+                terminal = {"term_type": "dumb"} if pty else {}
+                process = await self.conn.create_process(line, stderr=asyncssh.STDOUT, **terminal)
                 async for text in process.stdout:
                     if text.strip():  # a blank line says nothing in a step's log
                         log(f"  {text.rstrip()}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from typing import Any
 
@@ -53,6 +54,7 @@ class Run:
         self.users_override: int | None = None
         self.stops = 0  # "stop" commands: the first ends the hold, a second one the drain
         self.pending_by_worker: dict[str, tuple[int, int]] = {}  # its latest second, pending
+        self.by_worker: dict[str, Second] = {}  # each worker's whole run, by its label
         self.hold = Second()
         self.whole = Second()
         self.cpu: list[float] = []
@@ -79,9 +81,24 @@ class Run:
             return "hold"
         return "drain"
 
-    def add(self, worker: str, at: int, wire: dict[str, Any]) -> None:
+    def add(self, worker: str, at: int, wire: dict[str, Any], label: str = "") -> None:
         self.seconds.setdefault(at, Second()).add(wire)
         self.pending_by_worker[worker] = (at, wire["pending"])
+        self.by_worker.setdefault(label or worker, Second()).add(wire)
+
+    def per_worker(self) -> list[dict[str, Any]]:
+        """What each worker did: a result limited by one machine shows as that machine's."""
+        return [
+            {
+                "worker": label,
+                "requests": s.requests,
+                "failures": s.failures,
+                "sent": s.sent,
+                "included": s.included,
+                "cpu_max": round(s.cpu_max, 1),
+            }
+            for label, s in sorted(self.by_worker.items())
+        ]
 
     def drained(self) -> bool:
         """Every worker, in a second that began after the hold ended, had nothing pending."""
@@ -126,11 +143,17 @@ class Run:
             workers=len(self.pending_by_worker) or self.plan.get("workers", 1),  # who took part
             cpu_by_second=self.cpu,
         )
+        summary["per_worker"] = self.per_worker()
         self.emit({"event": "summary", "cancelled": cancelled, **summary})
         self.summary_written = True
 
 
 RUN = Run()
+# How a worker is named in the run's figures: where it runs (a remote worker is told its SSH
+# host), and which process.
+WORKER_LABEL = (
+    f"{os.environ.get('CHAINDECK_WORKER_LABEL') or socket.gethostname()} pid {os.getpid()}"
+)
 
 
 def plan() -> dict[str, Any]:
@@ -224,11 +247,11 @@ def _worker_clock(runner: WorkerRunner) -> None:
         second.pending = RUN.pending
         second.users = runner.user_count
         second.cpu_max = RUN.process.cpu_percent(None)
-        runner.send_message(MESSAGE, {"at": at, "second": second.wire()})
+        runner.send_message(MESSAGE, {"at": at, "second": second.wire(), "worker": WORKER_LABEL})
 
 
 def _on_second(environment: Environment, msg: Any, **_kw: Any) -> None:
-    RUN.add(str(msg.node_id), int(msg.data["at"]), msg.data["second"])
+    RUN.add(str(msg.node_id), int(msg.data["at"]), msg.data["second"], msg.data.get("worker", ""))
 
 
 # -- master: one line a second, and the job's commands ---------------------------------------------

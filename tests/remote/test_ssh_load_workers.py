@@ -1,0 +1,63 @@
+"""Load workers on another machine, started over SSH: the worker joins through a port the SSH
+connection forwards back to the master, which stays on 127.0.0.1, and the run reports each
+worker's own figures. Against a real OpenSSH server on loopback and a real node."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from tests.helpers.node_process import NodeProcess
+from tests.helpers.sshd import ssh_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_worker_on_an_ssh_host_joins_and_reports_its_own_figures(tmp_path: Path) -> None:
+    with ssh_server(tmp_path / "host") as host, NodeProcess() as node:
+        # chaindeck as that machine runs it
+        chaindeck = host.root / "chaindeck"
+        chaindeck.write_text(
+            f"#!/bin/sh\ncd {shlex.quote(str(host.root))}\n"
+            f'HOME="$PWD" PYTHONPATH={shlex.quote(str(ROOT))} exec {sys.executable} -m app "$@"\n'
+        )
+        chaindeck.chmod(0o755)
+        known = tmp_path / "known_hosts"
+        known.write_text(host.known_hosts_line + "\n")
+        where = f"{host.user}@127.0.0.1:{host.port}"
+        command = [
+            sys.executable, "-m", "app", "load", node.url, "--scenario", "reads",
+            "--users", "4", "--duration", "3s", "--drain", "2s", "--workers", "1",
+            "--ssh-worker", where, "--ssh-key", str(host.client_key),
+            "--ssh-known-hosts", str(known), "--ssh-chaindeck", str(chaindeck),
+            "--json", "--data-dir", str(tmp_path),
+        ]  # fmt: skip
+        run = subprocess.run(command, capture_output=True, text=True, timeout=240)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert f"and 1 over SSH ({where})" in run.stderr  # the progress line
+        summary = json.loads(run.stdout.splitlines()[-1])
+        assert summary["workers"] == 2
+        workers = {w["worker"].split(" pid ")[0]: w for w in summary["per_worker"]}
+        assert where in workers and len(workers) == 2
+        assert all(w["requests"] > 0 for w in workers.values())
+        assert sum(w["requests"] for w in workers.values()) == summary["requests"]
+
+        # A worker host whose key is not known: the run fails at once, before any load.
+        known.write_text("")
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert f"{where}: its host key is not known" in refused.stderr
+        # Nothing of the remote worker outlives the run (it ran in the host's folder).
+        assert [p for p in psutil.process_iter() if _runs_in(p, host.root)] == []
+
+
+def _runs_in(proc: psutil.Process, folder: Path) -> bool:
+    try:
+        return proc.cwd() == str(folder) and "load-worker" in proc.cmdline()
+    except psutil.Error:
+        return False
