@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import sys
 import time
 from collections import OrderedDict, deque
 from pathlib import Path
+from typing import Any
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
@@ -34,9 +35,22 @@ RATE_TABLE_LIMIT = 4096
 
 
 SECRET_BYTES = 32
+
+
 # HS256 keys shorter than its 32-byte digest are refused, not warned about: a token signed with an
 # empty key must never pass (an empty token-secret once let any client mine and move coins).
-_JWT = jwt.PyJWT(options={"enforce_minimum_key_length": True})
+@functools.cache
+def _jwt() -> Any:
+    """PyJWT, imported on the first token: it brings cryptography's X.509 code (a tenth of a
+    node's start-up), which a node nobody logs in to never needs."""
+    import jwt
+
+    return jwt
+
+
+@functools.cache
+def _codec() -> Any:
+    return _jwt().PyJWT(options={"enforce_minimum_key_length": True})
 
 
 def resolve_operator(data_dir: Path, user: str, password: str | None) -> tuple[str, str]:
@@ -144,7 +158,7 @@ class Auth:
     def issue(self) -> tuple[str, int]:
         now = int(time.time())
         claims = {"sub": self.user, "iat": now, "exp": now + TOKEN_LIFETIME}
-        return _JWT.encode(claims, self._secret, algorithm="HS256"), TOKEN_LIFETIME
+        return _codec().encode(claims, self._secret, algorithm="HS256"), TOKEN_LIFETIME
 
     def check_header(self, authorization: str | None) -> None:
         if not authorization:
@@ -159,17 +173,17 @@ class Auth:
                 401, "use Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
             )
         try:
-            claims = _JWT.decode(
+            claims = _codec().decode(
                 token.strip(),
                 self._secret,
                 algorithms=["HS256"],
                 options={"require": ["exp", "sub"]},
             )
-        except jwt.ExpiredSignatureError:
+        except _jwt().ExpiredSignatureError:
             raise ApiError(
                 401, "the token has expired; log in again", headers={"WWW-Authenticate": "Bearer"}
             ) from None
-        except jwt.InvalidTokenError:
+        except _jwt().InvalidTokenError:
             raise ApiError(
                 401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"}
             ) from None
