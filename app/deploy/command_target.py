@@ -12,28 +12,19 @@ import shlex
 from app.clusters.cluster import ClusterMember
 from app.clusters.folder import NodeVersion
 from app.deploy.plan import Plan
-from app.deploy.steps import NodeRef, Step
-from app.deploy.target import Log, StepFailed, learn_roles
+from app.deploy.steps import Step
+from app.deploy.target import Log, SavedClusterNodes, StepFailed, learn_roles
 from app.jobs import process_group
 
 COMMAND_TIMEOUT = 600.0
 
 
-class CommandTarget:
+class CommandTarget(SavedClusterNodes):
     def __init__(self, plan: Plan, cluster: str, members: list[ClusterMember]) -> None:
         self.plan = plan
         self.cluster = cluster
         self._members = members
         self._roles: dict[str, str] = {m.name: m.role for m in members}
-
-    def nodes(self) -> list[NodeRef]:
-        refs = [
-            NodeRef(m.name, m.name, self._roles.get(m.name) or "", m.url) for m in self._members
-        ]
-        return sorted(refs, key=lambda r: r.role != "producer")
-
-    def members(self) -> list[ClusterMember]:
-        return list(self._members)
 
     def version_of(self, slug: str) -> NodeVersion:
         return NodeVersion(None, ("(what the rollback command restores)",))

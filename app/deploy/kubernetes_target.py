@@ -154,16 +154,16 @@ class KubernetesTarget:
             stderr=asyncio.subprocess.STDOUT,
         )
         assert proc.stdout is not None
-        try:
+        said = "no forwarding within 30 s"
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(30):
                 while line := (await proc.stdout.readline()).decode(errors="replace"):
                     if match := FORWARDING.search(line):
                         self._forwards[pod] = (proc, f"http://127.0.0.1:{match.group(1)}")
                         return
-        except TimeoutError:
-            pass
+                    said = line.strip() or said  # kubectl's own words, if it gives up
         await process_group.stop(proc, 2.0)
-        raise KubectlError(f"kubectl port-forward pod/{pod}: no forwarding within 30 s")
+        raise KubectlError(f"kubectl port-forward pod/{pod}: {said}")
 
     async def close(self) -> None:
         for proc, _url in self._forwards.values():

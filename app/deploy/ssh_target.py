@@ -21,8 +21,8 @@ from app.clusters.cluster import ClusterMember, answers, follower_args
 from app.clusters.folder import NodeVersion
 from app.deploy.plan import Plan
 from app.deploy.plan_nodes import SshSettings, merged
-from app.deploy.steps import UPGRADE, NodeRef, Step
-from app.deploy.target import Log, StepFailed, all_or_fail, learn_roles
+from app.deploy.steps import UPGRADE, Step
+from app.deploy.target import Log, SavedClusterNodes, StepFailed, all_or_fail, learn_roles
 from app.remote.ssh import SshError, SshHost, SshSession
 
 READY_WITHIN_S = 60.0
@@ -48,7 +48,7 @@ def env_text(version: NodeVersion) -> str:
     )
 
 
-class SshTarget:
+class SshTarget(SavedClusterNodes):
     def __init__(self, plan: Plan, cluster: str, members: list[ClusterMember]) -> None:
         self.plan = plan
         self.cluster = cluster
@@ -60,15 +60,6 @@ class SshTarget:
         self._stamp = time.strftime("%Y%m%d-%H%M%S")
 
     # -- the cluster ---------------------------------------------------------------------------
-    def nodes(self) -> list[NodeRef]:
-        refs = [
-            NodeRef(m.name, m.name, self._roles.get(m.name) or "", m.url) for m in self._members
-        ]
-        return sorted(refs, key=lambda r: r.role != "producer")
-
-    def members(self) -> list[ClusterMember]:
-        return list(self._members)
-
     def version_of(self, slug: str) -> NodeVersion:
         text = self._env_before.get(slug)
         return (

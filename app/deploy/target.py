@@ -48,6 +48,23 @@ class DeployTarget(Protocol):
     def describe_undo(self, step: Step, previous: dict[str, NodeVersion]) -> list[str]: ...
 
 
+class SavedClusterNodes:
+    """Nodes someone else runs (a saved cluster), as the command and ssh targets see them:
+    producer first, roles learned from their /health (`learn_roles`)."""
+
+    _members: list[ClusterMember]
+    _roles: dict[str, str]
+
+    def nodes(self) -> list[NodeRef]:
+        refs = [
+            NodeRef(m.name, m.name, self._roles.get(m.name) or "", m.url) for m in self._members
+        ]
+        return sorted(refs, key=lambda r: r.role != "producer")
+
+    def members(self) -> list[ClusterMember]:
+        return list(self._members)
+
+
 async def all_or_fail(work: Iterable[Awaitable[None]]) -> None:
     """Every node of a step at once; StepFailed naming each that did not make it."""
     results = await asyncio.gather(*work, return_exceptions=True)
