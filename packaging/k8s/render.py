@@ -1,6 +1,6 @@
 """Print a deployment plan's Kubernetes manifests, for the StatefulSet's first creation:
 
-    python packaging/k8s/render.py PLAN [--partition N] | kubectl --context CTX apply -f -
+    .venv/bin/python packaging/k8s/render.py PLAN [--partition N] | kubectl --context CTX apply -f -
 
 `chaindeck deploy PLAN` changes it afterwards. The partition defaults to 0 here (every pod runs
 the plan's version at once: nothing runs yet to roll from)."""
