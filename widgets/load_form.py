@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,10 +27,15 @@ from widgets.theme import STATUS_COLOURS
 THRESHOLD_HINT = "one a line: p95<500ms\nerrors<1%\ninclusion_p95<3s\nincluded_tps>=100/s"
 
 
+Check = Callable[[list[str]], str | None]
+
+
 class LoadForm(QWidget):
-    def __init__(self, scenarios: list[str], check_thresholds: Callable[[list[str]], str | None]):
+    def __init__(self, scenarios: list[str], check_thresholds: Check, check_workers: Check):
         super().__init__()
         self.check_thresholds = check_thresholds
+        self.check_workers = check_workers
+        self.problem: str | None = None  # what `check` found wrong, in words
         self.scenario = QComboBox()
         self.scenario.setEditable(True)  # a locustfile's path may be typed or chosen
         self.scenario.addItems(scenarios)
@@ -61,6 +67,7 @@ class LoadForm(QWidget):
         self.workers.setToolTip("Locust worker processes on this machine")
         self.drain = QLineEdit("30s")
         self.drain.setToolTip("After the hold, how long to wait for pending transfers")
+        self.remote = self._remote_workers()
         self.thresholds = QPlainTextEdit()
         self.thresholds.setPlaceholderText(THRESHOLD_HINT)
         self.thresholds.setMaximumHeight(90)
@@ -81,8 +88,58 @@ class LoadForm(QWidget):
         layout.addRow("Rate", self.rate)
         layout.addRow("Workers", self.workers)
         layout.addRow("Drain", self.drain)
+        layout.addRow(self.remote)
         layout.addRow("Thresholds", self.thresholds)
         layout.addRow("", self.threshold_check)
+
+    def _remote_workers(self) -> QGroupBox:
+        """Workers on other machines, started over SSH (`--ssh-worker`): off unless asked for."""
+        box = QGroupBox("Workers on other machines (SSH)")
+        box.setCheckable(True)
+        box.setChecked(False)
+        box.setToolTip(
+            "Each host runs `chaindeck load-worker`, joining through a port the SSH connection "
+            "forwards back: the master keeps listening on 127.0.0.1 only"
+        )
+        self.ssh_workers = QLineEdit()
+        self.ssh_workers.setPlaceholderText("user@host[:port], user@host2")
+        self.ssh_workers.textChanged.connect(self.check)
+        self.ssh_key = QLineEdit()
+        self.ssh_key.setPlaceholderText("the SSH agent's keys")
+        key_button = QPushButton("Key…")
+        key_button.clicked.connect(lambda: self._choose_file("SSH key", self.ssh_key))
+        self.ssh_known_hosts = QLineEdit()
+        self.ssh_known_hosts.setPlaceholderText("~/.ssh/known_hosts (an unknown host is refused)")
+        hosts_button = QPushButton("File…")
+        hosts_button.clicked.connect(lambda: self._choose_file("known_hosts", self.ssh_known_hosts))
+        self.ssh_chaindeck = QLineEdit("chaindeck")
+        self.ssh_chaindeck.setToolTip("ChainDeck's command on those hosts")
+        self.worker_check = QLabel()
+        self.worker_check.setWordWrap(True)
+        box.toggled.connect(self.check)
+        form = QFormLayout(box)
+        form.addRow("Hosts", self.ssh_workers)
+        form.addRow("", self.worker_check)
+        for label, line, button in (
+            ("Key", self.ssh_key, key_button),
+            ("Known hosts", self.ssh_known_hosts, hosts_button),
+        ):
+            row = QHBoxLayout()
+            row.addWidget(line, 1)
+            row.addWidget(button)
+            form.addRow(label, row)
+        form.addRow("chaindeck", self.ssh_chaindeck)
+        return box
+
+    def _choose_file(self, title: str, into: QLineEdit) -> None:
+        dialog = QFileDialog(self, f"Choose the {title} file", os.path.expanduser("~/.ssh"))
+        dialog.fileSelected.connect(into.setText)
+        dialog.open()
+
+    def worker_hosts(self) -> list[str]:
+        if not self.remote.isChecked():
+            return []
+        return [h.strip() for h in self.ssh_workers.text().replace(",", " ").split() if h]
 
     def choose_locustfile(self) -> None:
         dialog = QFileDialog(self, "Choose a locustfile", "", "Python files (*.py)")
@@ -103,6 +160,21 @@ class LoadForm(QWidget):
         else:
             self.threshold_check.setStyleSheet(f"color: {STATUS_COLOURS['failed']}")
             self.threshold_check.setText(problem)
+        workers_ok = self._check_workers()
+        self.problem = (
+            "the thresholds" if problem is not None else None if workers_ok else "the SSH hosts"
+        )
+        return self.problem is None
+
+    def _check_workers(self) -> bool:
+        hosts = self.worker_hosts()
+        problem = self.check_workers(hosts)
+        if self.remote.isChecked() and not hosts:
+            problem = "no hosts: user@host[:port], separated by commas"
+        colour = STATUS_COLOURS["failed" if problem else "passed"]
+        self.worker_check.setStyleSheet(f"color: {colour}")
+        count = len(hosts)
+        self.worker_check.setText(problem or f"{count} host{'s' if count != 1 else ''}")
         return problem is None
 
     def options(self) -> LoadOptions:
@@ -116,6 +188,10 @@ class LoadForm(QWidget):
             workers=self.workers.value(),
             thresholds=self.threshold_lines(),
             drain=self.drain.text(),
+            ssh_workers=self.worker_hosts(),
+            ssh_key=self.ssh_key.text().strip() or None,
+            ssh_known_hosts=self.ssh_known_hosts.text().strip() or None,
+            ssh_chaindeck=self.ssh_chaindeck.text().strip() or "chaindeck",
         )
 
     def fill(self, options: dict[str, object]) -> None:
@@ -132,3 +208,8 @@ class LoadForm(QWidget):
         self.workers.setValue(saved.workers)
         self.drain.setText(saved.drain)
         self.thresholds.setPlainText("\n".join(saved.thresholds))
+        self.ssh_workers.setText(", ".join(saved.ssh_workers))
+        self.ssh_key.setText(saved.ssh_key or "")
+        self.ssh_known_hosts.setText(saved.ssh_known_hosts or "")
+        self.ssh_chaindeck.setText(saved.ssh_chaindeck)
+        self.remote.setChecked(bool(saved.ssh_workers))

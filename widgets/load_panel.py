@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.load.summary import differences
+from app.load.summary import differences, worker_lines
 from app.load.thresholds import number
 from app.services.load_service import LoadService
 from widgets.load_charts import LoadCharts, LoadComparison
@@ -62,7 +62,9 @@ class LoadPanel(QWidget):
         self.hold_s = 0.0
         self.url = ""
 
-        self.form = LoadForm(load.scenario_choices(), load.threshold_problem)
+        self.form = LoadForm(
+            load.scenario_choices(), load.threshold_problem, load.ssh_worker_problem
+        )
         self.end_hold_button = QPushButton("End hold")
         self.end_hold_button.setToolTip("Stop sending now, drain and judge the run (Ctrl+E)")
         self.controls = RunControls("load", [self.end_hold_button])
@@ -191,7 +193,7 @@ class LoadPanel(QWidget):
     def run(self) -> None:
         self.message.clear()
         if not self.form.check():
-            self.message.setText("fix the thresholds first")
+            self.message.setText(f"fix {self.form.problem} first")
             return
         self.load.run_load(self.target.currentText(), self.form.options())
 
@@ -247,6 +249,7 @@ class LoadPanel(QWidget):
             f"{html.escape(t['message'])}</span>"
             for t in summary.get("thresholds", [])
         ]
+        lines += [html.escape(line) for line in worker_lines(summary)]
         if summary.get("generator", {}).get("saturated"):
             lines.append("The load generator was saturated: these figures are its limit.")
         if run.get("message") and not summary.get("thresholds"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.jobs.status import RunStatus
+from app.load.summary import worker_lines
 from app.load.thresholds import number
 
 WORDS = {
@@ -58,15 +59,7 @@ def summary_lines(report: dict[str, Any], status: RunStatus) -> list[str]:
             f"  block feed   {subscribers['blocks']:,} deliveries; lag ms p50 {ms(lag['p50'])} "
             f"p95 {ms(lag['p95'])} max {ms(lag['max'])}; lagged {subscribers['lagged']:,}"
         )
-    per_worker = report.get("per_worker") or []
-    if len(per_worker) > 1:  # one machine's limit shows as that machine's
-        for w in per_worker:
-            lines.append(
-                f"  worker       {w['worker']}: {w['requests']:,} requests "
-                f"({w['failures']:,} failed)"
-                + (f", {w['sent']:,} sent" if w["sent"] else "")
-                + f", CPU up to {number(w['cpu_max'])}%"
-            )
+    lines += [f"  worker       {line}" for line in worker_lines(report)]
     for error, count in list((report.get("errors") or {}).items())[:10]:
         lines.append(f"  error        {count:,} times: {error}")
     generator = report["generator"]

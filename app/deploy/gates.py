@@ -9,7 +9,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from app.jobs.test_run import TestFinished, TestRunError, TestRunJob
 from app.jobs.test_run import prepare as prepare_tests
 from app.load.job import LoadJob
 from app.load.plan import LoadError, LoadOptions
+from app.remote.ssh import SshHost
 from app.targets import RunTarget
 
 PASSED, FAILED, INCONCLUSIVE = "passed", "failed", "inconclusive"
@@ -58,6 +59,7 @@ class GateContext:
     work_dir: Path  # where gate runs keep their logs
     approve: Approver
     log: Callable[[str], None]
+    worker_hosts: dict[str, SshHost] = field(default_factory=dict)  # a load gate's workers_on
     _runs: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def member(self, node: NodeRef) -> ClusterMember:
@@ -80,7 +82,8 @@ def describe(gate: Gate) -> str:
     if isinstance(gate, TestGate):
         return f"test {', '.join(gate.suites)}"
     if isinstance(gate, LoadGate):
-        return f"load {gate.scenario} ({gate.users} users, {gate.duration:g} s)"
+        on = f", workers on {', '.join(gate.workers_on)}" if gate.workers_on else ""
+        return f"load {gate.scenario} ({gate.users} users, {gate.duration:g} s{on})"
     if isinstance(gate, ApproveGate):
         return "approve"
     return f"wait {gate.duration:g} s"
@@ -271,8 +274,14 @@ async def load(gate: LoadGate, nodes: list[NodeRef], ctx: GateContext) -> GateRe
         plan = options.plan([_target(ctx.member(n)) for n in nodes])
     except LoadError as exc:
         return GateResult(FAILED, str(exc))
+    plan = replace(
+        plan,
+        ssh_workers=[ctx.worker_hosts[name] for name in gate.workers_on],
+        ssh_chaindeck=gate.worker_command,
+    )
     job = LoadJob(plan, ctx.run_dir("load"))
-    ctx.log(f"load {gate.scenario} on {', '.join(n.name for n in nodes)}")
+    remote = f", workers on {', '.join(gate.workers_on)} too" if gate.workers_on else ""
+    ctx.log(f"load {gate.scenario} on {', '.join(n.name for n in nodes)}{remote}")
     finished = Finished(RunStatus.FAILED, "no result")
     async for event in ctx.runner.submit(job, alongside=True).events():
         if isinstance(event, Refused):
@@ -291,6 +300,7 @@ async def load(gate: LoadGate, nodes: list[NodeRef], ctx: GateContext) -> GateRe
         "p95_ms": report.get("latency_ms", {}).get("p95"),
         "accepted": txs.get("accepted"),
         "included": txs.get("included"),
+        "per_worker": report.get("per_worker"),
     }
     if finished.status == RunStatus.SUCCEEDED:
         return GateResult(PASSED, "; ".join(judged) or "no thresholds: ran clean", figures)

@@ -18,7 +18,7 @@ from app.deploy.gates import Approver, GateContext
 from app.deploy.kubernetes_target import KubernetesTarget
 from app.deploy.local_target import LocalTarget
 from app.deploy.plan import Plan, PlanError
-from app.deploy.ssh_target import SshTarget
+from app.deploy.ssh_target import SshTarget, worker_hosts
 from app.deploy.target import DeployTarget
 from app.jobs.events import Finished, JobEvent
 from app.jobs.runner import JobRunner
@@ -91,7 +91,9 @@ class DeployJob:
         self.plan = plan
         self.target = target
         self.work_dir = work_dir
-        ctx = GateContext(target.members, runner, work_dir, approve, lambda _line: None)
+        ctx = GateContext(
+            target.members, runner, work_dir, approve, lambda _line: None, worker_hosts(plan)
+        )
         self.deployment = Deployment(plan, target, ctx, self._queue_event)
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.summary: dict[str, Any] = {}

@@ -120,6 +120,10 @@ class LoadGate(Strict):
     duration: Seconds = 10.0
     rate: float | None = Field(None, gt=0)
     thresholds: Thresholds = []
+    # target = "ssh": Locust workers on these nodes' hosts as well, through the same SSH
+    # settings (their port forwarded back over SSH: the master stays on 127.0.0.1)
+    workers_on: list[str] = []
+    worker_command: str = Field("chaindeck", min_length=1)  # chaindeck, as those hosts run it
 
 
 class ApproveGate(Strict):
@@ -177,6 +181,20 @@ class Plan(Strict):
                 raise ValueError('deploy and rollback are for target = "command", not "ssh"')
         else:
             check_not_ssh(self.target, self.ssh, self.nodes)
+        for index, gate in enumerate(self.gates):
+            if not isinstance(gate, LoadGate):
+                continue
+            for name in gate.workers_on:
+                if self.target != "ssh":
+                    raise ValueError(
+                        f'gates[{index}].workers_on: for target = "ssh" (workers start on the '
+                        f'hosts of its nodes), not "{self.target}"'
+                    )
+                if name not in self.nodes:
+                    raise ValueError(
+                        f'gates[{index}].workers_on: "{name}" is not a node of this plan '
+                        f"(its nodes: {', '.join(self.nodes)})"
+                    )
         if self.target != "local" and self.strategy == "blue-green":
             raise ValueError('blue-green adds nodes: it needs target = "local"')
         if self.target == "command":

@@ -30,6 +30,26 @@ DEFAULT_DIR = "chaindeck"
 HOST_BUILD = "chaindeck"  # the host's own, on its PATH: no build named and none before
 
 
+def host_of(settings: SshSettings) -> SshHost:
+    """How a node's host is reached, from its merged settings (a plan checked them)."""
+    assert settings.host is not None
+    return SshHost(
+        host=settings.host,
+        user=settings.user or getpass.getuser(),
+        port=settings.port or 22,
+        key=Path(settings.key).expanduser() if settings.key else None,
+        host_key=settings.host_key,
+        known_hosts=Path(settings.known_hosts).expanduser() if settings.known_hosts else None,
+    )
+
+
+def worker_hosts(plan: Plan) -> dict[str, SshHost]:
+    """The hosts a load gate's `workers_on` may name: the ssh target's nodes."""
+    if plan.target != "ssh":
+        return {}
+    return {name: host_of(merged(plan.ssh, own)) for name, own in plan.nodes.items()}
+
+
 def parse_env(text: str) -> NodeVersion:
     """node.env as this target writes it → the version it describes."""
     values: dict[str, str] = {}
@@ -73,16 +93,7 @@ class SshTarget(SavedClusterNodes):
         return merged(self.plan.ssh, self.plan.nodes.get(slug))
 
     def host(self, slug: str) -> SshHost:
-        s = self.settings(slug)
-        assert s.host is not None  # the plan's validation saw to it
-        return SshHost(
-            host=s.host,
-            user=s.user or getpass.getuser(),
-            port=s.port or 22,
-            key=Path(s.key).expanduser() if s.key else None,
-            host_key=s.host_key,
-            known_hosts=Path(s.known_hosts).expanduser() if s.known_hosts else None,
-        )
+        return host_of(self.settings(slug))
 
     def _dir(self, slug: str) -> str:
         return self.settings(slug).dir or DEFAULT_DIR

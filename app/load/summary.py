@@ -8,6 +8,7 @@ from typing import Any
 
 from app.load import histogram
 from app.load.second import Second
+from app.load.thresholds import number
 
 SATURATED_CPU = 90.0  # % of one core, as Locust's own warning
 SATURATED_SHARE = 0.2  # of the hold's seconds
@@ -106,3 +107,17 @@ def _dig(report: dict[str, Any], path: tuple[str, ...]) -> float | None:
             return None
         value = value.get(key)
     return float(value) if isinstance(value, int | float) else None
+
+
+def worker_lines(report: dict[str, Any]) -> list[str]:
+    """Each worker's part when there are several: a result limited by one machine (a remote
+    worker's network, a busy host) shows as that machine's."""
+    per_worker = report.get("per_worker") or []
+    if len(per_worker) < 2:
+        return []
+    return [
+        f"{w['worker']}: {w['requests']:,} requests ({w['failures']:,} failed)"
+        + (f", {w['sent']:,} sent" if w["sent"] else "")
+        + f", CPU up to {number(w['cpu_max'])}%"
+        for w in per_worker
+    ]

@@ -54,6 +54,25 @@ class LoadStage(Stage):
     workers: int = Field(1, ge=1, le=64)
     thresholds: Thresholds = []
     target: str | None = None  # default: the pipeline's chain, users spread over its nodes
+    # Workers on other machines, as `chaindeck load --ssh-worker` starts them; the key and
+    # known_hosts paths are relative to this file.
+    ssh_workers: list[str] = []  # USER@HOST[:PORT]
+    ssh_key: str | None = None  # None: the SSH agent
+    ssh_known_hosts: str | None = None  # None: ~/.ssh/known_hosts
+    ssh_chaindeck: str = Field("chaindeck", min_length=1)
+
+    @field_validator("ssh_workers")
+    @classmethod
+    def _hosts(cls, specs: list[str]) -> list[str]:
+        from app.load.plan import LoadError
+        from app.load.remote_workers import parse_host
+
+        for spec in specs:
+            try:
+                parse_host(spec, None, None)
+            except LoadError as exc:
+                raise ValueError(str(exc).removeprefix("--ssh-worker ")) from None
+        return specs
 
 
 class DeployStage(Stage):

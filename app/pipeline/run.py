@@ -270,6 +270,10 @@ class PipelineRun:
             else (PASSED, f"{passed} passed on {len(runs)} node(s)", {"runs": runs})
         )
 
+    def _beside(self, path: str | None) -> str | None:
+        """A path the file names, relative to the file (`~` is the user's home)."""
+        return None if path is None else str(self.file.parent / Path(path).expanduser())
+
     async def _load(self, stage: LoadStage, name: str) -> tuple[str, str, dict[str, Any]]:
         options = LoadOptions(
             scenario=stage.scenario,
@@ -279,6 +283,10 @@ class PipelineRun:
             workers=stage.workers,
             thresholds=list(stage.thresholds),
             drain="15s",
+            ssh_workers=stage.ssh_workers,
+            ssh_key=self._beside(stage.ssh_key),
+            ssh_known_hosts=self._beside(stage.ssh_known_hosts),
+            ssh_chaindeck=stage.ssh_chaindeck,
         )
         try:
             plan = options.plan(self._targets(stage.target))

@@ -23,6 +23,7 @@ from app.jobs.status import RunStatus
 from app.load.html_report import write_html
 from app.load.job import LoadJob, LoadPhase, LoadProgress, LoadTick
 from app.load.plan import LoadError, LoadOptions, LoadPlan
+from app.load.remote_workers import parse_host
 from app.load.scenarios import SCENARIOS
 from app.load.thresholds import ThresholdError, parse_threshold
 from app.services.fleet_service import FleetService
@@ -85,6 +86,16 @@ class LoadService(QObject, RunningRuns, Lifecycle):
                 parse_threshold(line)
             except ThresholdError as exc:
                 return str(exc)
+        return None
+
+    @staticmethod
+    def ssh_worker_problem(specs: list[str]) -> str | None:
+        """The first `USER@HOST[:PORT]` that is not one, said for the user; None when all are."""
+        for spec in specs:
+            try:
+                parse_host(spec, None, None)
+            except LoadError as exc:
+                return str(exc).removeprefix("--ssh-worker ")
         return None
 
     # -- runs ------------------------------------------------------------------------------------

@@ -121,6 +121,15 @@ def test_a_follower_is_not_given_the_chains_options() -> None:
             "gates[0].count: Input should be greater than or equal to 1",
         ),
         ('[[gates]]\nkind = "approve"\ntimeout = "-1s"', "gates[0].timeout"),
+        (
+            '[[gates]]\nkind = "load"\nworkers_on = ["a"]',
+            'gates[0].workers_on: for target = "ssh" (workers start on the hosts of its nodes)',
+        ),
+        (
+            'target = "ssh"\n[nodes.a]\nhost = "h"\nunit = "u"\n'
+            '[[gates]]\nkind = "load"\nworkers_on = ["b"]',
+            'gates[0].workers_on: "b" is not a node of this plan (its nodes: a)',
+        ),
     ],
 )
 def test_what_is_refused_names_its_field(extra: str, message: str) -> None:

@@ -5,9 +5,11 @@ key logs in. Skipped, saying why, where Debian's openssh-server is not installed
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,3 +94,15 @@ def ssh_server(folder: Path) -> Iterator[SshServer]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def chaindeck_on(host: SshServer) -> Path:
+    """`chaindeck` as that machine runs it (this checkout, from the host's own folder)."""
+    root = Path(__file__).resolve().parents[2]
+    chaindeck = host.root / "chaindeck"
+    chaindeck.write_text(
+        f"#!/bin/sh\ncd {shlex.quote(str(host.root))}\n"
+        f'HOME="$PWD" PYTHONPATH={shlex.quote(str(root))} exec {sys.executable} -m app "$@"\n'
+    )
+    chaindeck.chmod(0o755)
+    return chaindeck

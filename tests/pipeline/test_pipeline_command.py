@@ -147,6 +147,8 @@ def test_an_invalid_file_exits_2_naming_the_field(tmp_path: Path) -> None:
             "stages[0].plan: " + str(tmp_path / "plan.toml") + ": speed: unknown key"
         ),
         'name = "x"\nstages = []\nretries = 3\n': "retries: unknown key",
+        'name = "x"\n[[stages]]\nkind = "load"\ntarget = "http://127.0.0.1:9"\n'
+        'ssh_workers = ["loadhost"]\n': "stages[0].ssh_workers: 'loadhost': USER@HOST",
     }
     for text, message in cases.items():
         run = pipeline(tmp_path, text)

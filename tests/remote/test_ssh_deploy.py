@@ -28,7 +28,7 @@ from app.storage.app_db import AppDb
 from app.storage.clusters import SAVED, ClusterStore
 from tests.deploy.support import chaindeck, events
 from tests.helpers.leftovers import kill_nodes_under
-from tests.helpers.sshd import SshServer, ssh_server
+from tests.helpers.sshd import SshServer, chaindeck_on, ssh_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = "ssh-fleet"
@@ -172,14 +172,20 @@ def plan(
     return path
 
 
-def step_log(data: Path) -> list[str]:
-    """The last deployment's log lines, as the app's history keeps them (the Deploy tab's)."""
+def stored_events(data: Path, kind: str) -> list[dict[str, object]]:
+    """The last deployment's events of one type, as the app's history keeps them (the Deploy
+    tab's): with what the command's JSON lines leave out (a gate's figures)."""
     with sqlite3.connect(AppPaths.at(data).database) as db:
         rows = db.execute(
-            "select event from deploy_events where type = 'log' and run_id = "
-            "(select max(run_id) from deploy_events) order by seq"
+            "select event from deploy_events where type = ? and run_id = "
+            "(select max(run_id) from deploy_events) order by seq",
+            (kind,),
         ).fetchall()
-    return [json.loads(row[0])["line"] for row in rows]
+    return [json.loads(row[0]) for row in rows]
+
+
+def step_log(data: Path) -> list[str]:
+    return [str(e["line"]) for e in stored_events(data, "log")]
 
 
 def height(url: str) -> int:
@@ -193,9 +199,20 @@ def test_a_rolling_change_a_broken_build_and_a_host_lost_half_way(
     health_gate = '[[gates]]\nkind = "health"\nwithin = "20s"\n'
     before = producer.env(), follower.env()
 
+    # The last step's load gate also runs a Locust worker on the follower's host, started over
+    # SSH with that node's settings (chaindeck as that host runs it: from its own folder).
+    worker = chaindeck_on(follower.server)
+    load_gate = (
+        '[[gates]]\nkind = "load"\nscenario = "reads"\nusers = 2\nduration = "2s"\n'
+        f'workers_on = ["{CLUSTER} 2"]\nworker_command = "{worker}"\n'
+    )
+
     # A dry run says what each host will do and changes nothing.
     change = plan(
-        data, producer, follower, '[version]\nargs = ["--block-time", "0.5"]\n' + health_gate
+        data,
+        producer,
+        follower,
+        '[version]\nargs = ["--block-time", "0.5"]\n' + health_gate + load_gate,
     )
     dry = chaindeck("deploy", str(change), "--dry-run", data_dir=data)
     assert dry.returncode == 0, dry.stdout + dry.stderr
@@ -213,6 +230,15 @@ def test_a_rolling_change_a_broken_build_and_a_host_lost_half_way(
         (f"{CLUSTER} 1", "started"),
         (f"{CLUSTER} 1", "done"),
     ]
+    loads = [e for e in stored_events(data, "gate") if e["gate"].startswith("load")]
+    assert len(loads) == 2  # after each step
+    remote = f"{follower.server.user}@127.0.0.1:{follower.server.port}"
+    for loaded in loads:
+        assert loaded["status"] == "passed", loaded
+        assert f"workers on {CLUSTER} 2" in loaded["gate"]
+        workers = {w["worker"].split(" pid ")[0]: w for w in loaded["figures"]["per_worker"]}
+        assert remote in workers and len(workers) == 2, workers
+        assert all(w["requests"] > 0 for w in workers.values())
     log = step_log(data)
     assert any("stopped " in line for line in log)  # the stop script's own output, streamed
     assert "CHAINDECK_VERSION_ARGS='--block-time 0.5'" in producer.env()

@@ -5,7 +5,6 @@ worker's own figures. Against a real OpenSSH server on loopback and a real node.
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,20 +12,14 @@ from pathlib import Path
 import psutil
 
 from tests.helpers.node_process import NodeProcess
-from tests.helpers.sshd import ssh_server
+from tests.helpers.sshd import chaindeck_on, ssh_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_worker_on_an_ssh_host_joins_and_reports_its_own_figures(tmp_path: Path) -> None:
     with ssh_server(tmp_path / "host") as host, NodeProcess() as node:
-        # chaindeck as that machine runs it
-        chaindeck = host.root / "chaindeck"
-        chaindeck.write_text(
-            f"#!/bin/sh\ncd {shlex.quote(str(host.root))}\n"
-            f'HOME="$PWD" PYTHONPATH={shlex.quote(str(ROOT))} exec {sys.executable} -m app "$@"\n'
-        )
-        chaindeck.chmod(0o755)
+        chaindeck = chaindeck_on(host)
         known = tmp_path / "known_hosts"
         known.write_text(host.known_hosts_line + "\n")
         where = f"{host.user}@127.0.0.1:{host.port}"
@@ -53,6 +46,33 @@ def test_a_worker_on_an_ssh_host_joins_and_reports_its_own_figures(tmp_path: Pat
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert f"{where}: its host key is not known" in refused.stderr
         # Nothing of the remote worker outlives the run (it ran in the host's folder).
+        assert [p for p in psutil.process_iter() if _runs_in(p, host.root)] == []
+
+
+def test_a_pipeline_load_stage_starts_workers_on_ssh_hosts(tmp_path: Path) -> None:
+    with ssh_server(tmp_path / "host") as host, NodeProcess() as node:
+        chaindeck = chaindeck_on(host)
+        (tmp_path / "keys").mkdir()
+        (tmp_path / "keys" / "known_hosts").write_text(host.known_hosts_line + "\n")
+        where = f"{host.user}@127.0.0.1:{host.port}"
+        (tmp_path / "pipeline.toml").write_text(
+            'name = "remote load"\n[[stages]]\nkind = "load"\nscenario = "reads"\n'
+            f'users = 4\nduration = "3s"\ntarget = "{node.url}"\n'
+            f'ssh_workers = ["{where}"]\nssh_key = "{host.client_key}"\n'
+            f'ssh_known_hosts = "keys/known_hosts"\n'  # relative to the pipeline file
+            f'ssh_chaindeck = "{chaindeck}"\n'
+        )
+        command = [
+            sys.executable, "-m", "app", "pipeline", str(tmp_path / "pipeline.toml"),
+            "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path),
+        ]  # fmt: skip
+        run = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=ROOT)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert f"and 1 over SSH ({where})" in run.stdout + run.stderr
+        (stage,) = json.loads((tmp_path / "out" / "report.json").read_text())["stages"]
+        workers = {w["worker"].split(" pid ")[0]: w for w in stage["report"]["per_worker"]}
+        assert where in workers and len(workers) == 2, workers
+        assert all(w["requests"] > 0 for w in workers.values())
         assert [p for p in psutil.process_iter() if _runs_in(p, host.root)] == []
 
 
