@@ -74,6 +74,8 @@ def ssh_server(folder: Path) -> Iterator[SshServer]:
         "StrictModes no\nPermitRootLogin prohibit-password\nAllowTcpForwarding yes\n"
         "PermitUserEnvironment no\nAcceptEnv CHAINDECK_*\nSubsystem sftp internal-sftp\n"
         "LogLevel ERROR\n"
+        # the host's own programs first (a stand-in systemctl, say), then the system's
+        f"SetEnv PATH={root / 'bin'}:/usr/local/bin:/usr/bin:/bin\n"
     )
     with open(folder / "sshd.log", "wb") as sshd_log:
         proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=sshd_log)

@@ -2,7 +2,9 @@
 loopback (one per "host", each with its own folder and keys), changed by `chaindeck deploy`. A
 rolling change succeeds; a build that does not start is rolled back, its snapshot restored; a
 host lost half-way fails its step and the rest is rolled back; an unknown host key or an
-unreachable host is refused before anything changes."""
+unreachable host is refused before anything changes. The producer's host drives its node with
+start and stop commands, the follower's with a systemd unit (a recording stand-in for systemctl:
+no systemd runs here)."""
 
 from __future__ import annotations
 
@@ -54,6 +56,18 @@ done
 rm -f node.pid
 echo "stopped $pid"
 """
+# systemctl on a host without systemd (these machines have none): records each call and does
+# what packaging/systemd/chaindeck-node.service does there, through the host's own scripts.
+SYSTEMCTL = """#!/bin/sh
+echo "$*" >> "$(dirname "$0")/../systemctl.calls"
+case "$1 $2" in
+    "start chaindeck-node") exec sh "$(dirname "$0")/../start.sh" ;;
+    "stop chaindeck-node") exec sh "$(dirname "$0")/../stop.sh" ;;
+esac
+echo "Unit $2.service not found." >&2
+exit 5
+"""
+UNIT = {"unit": "chaindeck-node", "start": None, "stop": None}
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,10 @@ def start_node(host: Host, role: str, executable: Path, producer: str = "") -> N
     host.dir.mkdir(parents=True)
     for name, text in (("start.sh", START), ("stop.sh", STOP)):
         (host.server.root / name).write_text(text)
+    (host.server.root / "bin").mkdir()
+    systemctl = host.server.root / "bin" / "systemctl"
+    systemctl.write_text(SYSTEMCTL)
+    systemctl.chmod(0o755)
     (host.dir / "node.env").write_text(
         f"CHAINDECK_VERSION_EXECUTABLE={executable}\nCHAINDECK_VERSION_ARGS=''\n"
     )
@@ -161,11 +179,13 @@ def plan(
     follower_extra: dict[str, object] | None = None,
     **extra: object,
 ) -> Path:
-    """`extra`: settings of both nodes; `follower_extra`: the follower's own."""
+    """`extra`: settings of both nodes; `follower_extra`: the follower's own. The producer's
+    host has start and stop commands, the follower's a systemd unit."""
     text = (
         f'name = "over ssh"\ncluster = "{CLUSTER}"\ntarget = "ssh"\n{body}\n'
         f'[nodes."{CLUSTER} 1"]\n{producer.settings(**extra)}\n'
-        f'[nodes."{CLUSTER} 2"]\n{follower.settings(**{**extra, **(follower_extra or {})})}\n'
+        f'[nodes."{CLUSTER} 2"]\n'
+        f"{follower.settings(**{**extra, **UNIT, **(follower_extra or {})})}\n"
     )
     path = data / "plan.toml"
     path.write_text(text)
@@ -241,6 +261,8 @@ def test_a_rolling_change_a_broken_build_and_a_host_lost_half_way(
         assert all(w["requests"] > 0 for w in workers.values())
     log = step_log(data)
     assert any("stopped " in line for line in log)  # the stop script's own output, streamed
+    calls = (follower.server.root / "systemctl.calls").read_text().splitlines()
+    assert calls == ["stop chaindeck-node", "start chaindeck-node"]
     assert "CHAINDECK_VERSION_ARGS='--block-time 0.5'" in producer.env()
     assert "CHAINDECK_VERSION_ARGS=''" in follower.env()  # a follower takes it from its producer
     first = height(producer.url)
@@ -274,6 +296,8 @@ def test_a_rolling_change_a_broken_build_and_a_host_lost_half_way(
     log = step_log(data)
     assert any("this build is broken" in line for line in log)  # the status command's output
     assert any("rm -rf data" in line for line in log)  # the snapshot restored
+    calls = (follower.server.root / "systemctl.calls").read_text().splitlines()
+    assert calls[2:] == ["stop chaindeck-node", "start chaindeck-node"] * 2  # step, rollback
     assert (follower.dir / "builds" / "chaindeck-next").is_file()  # sent over SFTP
     assert follower.env() == good_env
     assert height(follower.url) >= follower_height
