@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from app.cli.deploy_output import event_line, summary_line
 from app.clusters.cluster import ClusterMember
 from app.deploy.job import DeployEvent, DeployJob, make_target
-from app.deploy.plan import PlanError, load_plan
+from app.deploy.k8s_manifests import render
+from app.deploy.plan import Plan, PlanError, load_plan
 from app.jobs.events import Finished, Refused, Started
 from app.jobs.runner import JobRunner
 from app.paths import AppPaths
@@ -38,6 +39,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the steps; change nothing")
     p.add_argument("--yes", action="store_true", help="approve every approval gate")
     p.add_argument("--json", action="store_true", help="JSON lines, one per event")
+    p.add_argument(
+        "--manifests",
+        action="store_true",
+        help='target = "kubernetes": print the StatefulSet, Services and ConfigMap for its first '
+        "creation (| kubectl --context CTX apply -f -); change nothing",
+    )
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     return p
 
@@ -68,6 +75,8 @@ def run_deploy(argv: list[str]) -> int:
     paths = AppPaths.at(args.data_dir)
     try:
         plan = load_plan(args.plan)
+        if args.manifests:
+            return _manifests(plan, args.plan)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         work_dir = paths.root / "deployments" / f"{stamp}-{plan.cluster.replace(' ', '_')}"
         target = make_target(plan, paths.clusters, saved_members(args.data_dir), work_dir)
@@ -97,6 +106,19 @@ def run_deploy(argv: list[str]) -> int:
     finally:
         if db is not None:
             db.close()
+
+
+def _manifests(plan: Plan, path: Path) -> int:
+    """Every pod at the plan's version at once (partition 0): nothing runs yet to roll from."""
+    if plan.target != "kubernetes":
+        print(
+            f'chaindeck deploy: {path}: --manifests is for target = "kubernetes" plans, '
+            f'not "{plan.target}"',
+            file=sys.stderr,
+        )
+        return 2
+    sys.stdout.write(render(plan, 0))
+    return 0
 
 
 async def _dry_run(job: DeployJob, as_json: bool, out: TextIO) -> int:

@@ -115,7 +115,7 @@ class KubernetesTarget:
         except KubectlError as exc:
             return (
                 f"{exc}: create the StatefulSet first "
-                "(.venv/bin/python packaging/k8s/render.py PLAN | kubectl apply -f -)"
+                "(chaindeck deploy PLAN --manifests | kubectl --context CTX apply -f -)"
             )
         replicas = int(sts.get("spec", {}).get("replicas", 0))
         if replicas != self.k8s.replicas:

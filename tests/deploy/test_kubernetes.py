@@ -19,7 +19,7 @@ import pytest
 
 from app.deploy.k8s_manifests import documents, render
 from app.deploy.plan import parse_plan
-from tests.deploy.support import events
+from tests.deploy.support import chaindeck, events
 from tests.helpers.node_process import NodeProcess
 
 STANDIN = Path(__file__).resolve().parents[1] / "helpers" / "kubectl_standin.py"
@@ -56,6 +56,23 @@ def plan_text(
         image=image,
         replicas=replicas,
     )
+
+
+def test_chaindeck_deploy_manifests_prints_the_first_creation(tmp_path: Path) -> None:
+    """What the StatefulSet is created from: valid, every pod at the plan's version at once."""
+    (tmp_path / "plan.toml").write_text(plan_text(replicas=3))
+    run = chaindeck("deploy", str(tmp_path / "plan.toml"), "--manifests", data_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    docs = documents(run.stdout)
+    for doc in docs:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    assert docs[-1]["spec"]["updateStrategy"]["rollingUpdate"]["partition"] == 0
+    assert not (tmp_path / "deployments").exists()  # nothing run, nothing recorded
+
+    (tmp_path / "local.toml").write_text('name = "n"\ncluster = "c"\n')
+    local = chaindeck("deploy", str(tmp_path / "local.toml"), "--manifests", data_dir=tmp_path)
+    assert local.returncode == 2
+    assert '--manifests is for target = "kubernetes" plans, not "local"' in local.stderr
 
 
 @pytest.mark.parametrize("replicas", [1, 3])
