@@ -316,6 +316,27 @@ class ChainStore:
                 by_height[r[11]]["transactions"].append(self._tx_json(r))
         return blocks
 
+    def tx_hashes_range(self, start: int, end: int) -> list[tuple[int, str, list[str]]]:
+        """Blocks start..end as (height, hash, their transactions' hashes): what a client that
+        only matches hashes needs, without building every transaction's JSON."""
+        conn = self._reader()
+        blocks = [
+            (height, block_hash, [])
+            for height, block_hash in conn.execute(
+                "SELECT height, hash FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height",
+                (start, end),
+            )
+        ]
+        if blocks:
+            by_height = {b[0]: b[2] for b in blocks}
+            for height, tx_hash in conn.execute(
+                "SELECT block_height, hash FROM transactions WHERE block_height BETWEEN ? AND ? "
+                "ORDER BY block_height, block_index",
+                (start, end),
+            ):
+                by_height[height].append(tx_hash)
+        return blocks
+
     def _block_transactions(self, conn: sqlite3.Connection, height: int) -> list[dict[str, Any]]:
         rows = conn.execute(
             f"SELECT {TX_COLUMNS} FROM {TX_FROM} WHERE t.block_height = ? ORDER BY t.block_index",

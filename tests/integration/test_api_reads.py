@@ -129,6 +129,28 @@ def test_range_is_oldest_first_with_full_blocks(client: httpx.Client) -> None:
     assert blocks[0]["transactions"][0]["status"] == "confirmed"
 
 
+def test_a_range_of_transaction_hashes_matches_the_full_blocks(
+    client: httpx.Client, token: str
+) -> None:
+    """`txs=hashes` (ChainDeck's addition): each block's height, hash and its transactions'
+    hashes in order, nothing else, for clients that only match transactions."""
+    tx_hash = fund(client, token, "0x" + "ab" * 20, 1.5)
+    height = wait_confirmed(client, tx_hash)["blockHeight"]
+    params = {"from": 0, "to": height}
+    full = client.get("/api/v1/blocks/range", params=params).json()
+    light = client.get("/api/v1/blocks/range", params={**params, "txs": "hashes"}).json()
+    assert light == [
+        {
+            "height": b["height"],
+            "hash": b["hash"],
+            "transactions": [t["hash"] for t in b["transactions"]],
+        }
+        for b in full
+    ]
+    assert tx_hash in light[-1]["transactions"]
+    assert_error(client.get("/api/v1/blocks/range", params={**params, "txs": "some"}), 400, "txs")
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

@@ -55,6 +55,27 @@ def load(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     )
 
 
+def load_watching_feeds(
+    url: str, *args: str, timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """`load(url, *args)`, and the most WebSocket clients the node had meanwhile: the block
+    feeds of the run's inclusion trackers."""
+    command = [sys.executable, "-m", "app", "load", url, *args]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **ENV}, cwd=ROOT,
+    )  # fmt: skip
+    most = 0
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
+            if line.startswith("chaindeck_websocket_clients "):
+                most = max(most, int(float(line.split()[1])))
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    return subprocess.CompletedProcess(command, proc.returncode, out, err), most
+
+
 def locust_processes(url: str) -> list[psutil.Process]:
     """Locust masters still aimed at this node (other tests may run their own meanwhile)."""
     found = []
@@ -69,13 +90,16 @@ def test_transfers_on_two_workers_report_what_the_node_has(
     node: NodeProcess, tmp_path: Path
 ) -> None:
     report_path, html_path = tmp_path / "load.json", tmp_path / "load.html"
-    run = load(
+    run, feeds = load_watching_feeds(
         node.url, "--users", "6", "--duration", "2s", "--workers", "2", "--json",
         "--report", str(report_path), "--html", str(html_path),
         "--threshold", "p95<5s", "--threshold", "errors<1%",
         "--threshold", "inclusion_p95<10s", "--threshold", "included_tps>0/s",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr + run.stdout
+    # One inclusion tracker a worker, whatever its users: one block feed each (users starting
+    # together once started one each, which cost the node more than the load did).
+    assert 1 <= feeds <= 2
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     ticks, summary = lines[:-1], lines[-1]
     assert ticks and all(t["type"] == "tick" and set(t) >= TICK_KEYS for t in ticks)
