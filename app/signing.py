@@ -69,30 +69,39 @@ class Signer:
         }
 
 
-def signed_body(signer: Signer, to: str, amount_units: int, fee_units: int) -> tuple[bytes, str]:
-    """One transfer ready to send: its JSON body and its hash, each computed once (the load
-    generator's hot path: no second encoding, no re-derived signing bytes)."""
-    nonce, signer.nonce = signer.nonce, signer.nonce + 1
-    fields = {
-        "chainId": signer.chain_id,
-        "from": signer.address,
-        "to": to,
-        "amount": amount_units,
-        "fee": fee_units,
-        "nonce": nonce,
-        "memo": "",
-    }
-    message = Signer.signing_bytes(fields)
-    signature = signer.key.sign(message).signature
-    digest = hashlib.blake2b(message + signature, digest_size=32).hexdigest()
-    body = {
-        **fields,
-        "amount": amount_units / COIN,
-        "fee": fee_units / COIN,
-        "publicKey": signer.public_key.hex(),
-        "signature": signature.hex(),
-    }
-    return json.dumps(body, separators=(",", ":")).encode(), "0x" + digest
+class TransferBodies:
+    """Signed transfers of one amount and fee from one signer to one recipient, each as its
+    JSON body and its hash: the load generator's hot path. The JSON around the nonce is encoded
+    once (with json.dumps, so the signing bytes are the spec's to the byte); a transfer costs
+    its signature, its hash and a few joins."""
+
+    def __init__(self, signer: Signer, to: str, amount_units: int, fee_units: int) -> None:
+        self.signer = signer
+        text = json.dumps
+        self._sign_head = (
+            f'{{"amount":{amount_units},"chainId":{text(signer.chain_id)},"fee":{fee_units},'
+            f'"from":{text(signer.address)},"memo":"","nonce":'
+        ).encode()
+        self._sign_tail = f',"to":{text(to)}}}'.encode()
+        self._body_head = (
+            f'{{"chainId":{text(signer.chain_id)},"from":{text(signer.address)},'
+            f'"to":{text(to)},"amount":{text(amount_units / COIN)},'
+            f'"fee":{text(fee_units / COIN)},"nonce":'
+        ).encode()
+        self._body_key = (
+            f',"memo":"","publicKey":"{signer.public_key.hex()}","signature":"'.encode()
+        )
+
+    def next(self) -> tuple[bytes, str]:
+        """The signer's next transfer (it takes the next nonce)."""
+        signer = self.signer
+        nonce, signer.nonce = signer.nonce, signer.nonce + 1
+        number = str(nonce).encode()
+        message = self._sign_head + number + self._sign_tail
+        signature = signer.key.sign(message).signature
+        digest = hashlib.blake2b(message + signature, digest_size=32).hexdigest()
+        body = self._body_head + number + self._body_key + signature.hex().encode() + b'"}'
+        return body, "0x" + digest
 
 
 def tx_hash(tx: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ from app.load import histogram
 from app.load.locustfiles.engine import RUN, current, plan
 from app.load.locustfiles.inclusion import tracker
 from app.load.scenarios import NATIVE_READS, NATIVE_SEND, NATIVE_SUBSCRIBE
-from app.signing import Signer, signed_body
+from app.signing import Signer, TransferBodies
 
 SIGN_AHEAD = 32  # transfers signed in one go, so signing never stalls sending
 LATE_S = 0.1  # open model: a send this late (or one slot late, if longer) is dropped
@@ -161,6 +161,7 @@ class TransferUser(SendingUser):
         if index not in SIGNERS:
             SIGNERS[index] = Signer(plan()["chain_id"], bytes.fromhex(plan()["senders"][index]))
         self.signer = SIGNERS[index]
+        self.bodies = TransferBodies(self.signer, plan()["sink"], AMOUNT_UNITS, FEE_UNITS)
         self.signed: deque[tuple[bytes, str]] = deque()
         self.tracker = tracker(plan()["hosts"][0])
         self.poster = Poster(self.host)
@@ -171,9 +172,8 @@ class TransferUser(SendingUser):
 
     def _next(self) -> tuple[bytes, str]:
         if not self.signed:
-            sink = plan()["sink"]
             for _ in range(SIGN_AHEAD):
-                self.signed.append(signed_body(self.signer, sink, AMOUNT_UNITS, FEE_UNITS))
+                self.signed.append(self.bodies.next())
         return self.signed.popleft()
 
     def _resync(self) -> None:
