@@ -7,11 +7,12 @@ import os
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -89,14 +90,14 @@ class LoadForm(QWidget):
         layout.addRow("Workers", self.workers)
         layout.addRow("Drain", self.drain)
         layout.addRow(self.remote)
+        layout.addRow(self.remote_fields)
         layout.addRow("Thresholds", self.thresholds)
         layout.addRow("", self.threshold_check)
 
-    def _remote_workers(self) -> QGroupBox:
-        """Workers on other machines, started over SSH (`--ssh-worker`): off unless asked for."""
-        box = QGroupBox("Workers on other machines (SSH)")
-        box.setCheckable(True)
-        box.setChecked(False)
+    def _remote_workers(self) -> QCheckBox:
+        """Workers on other machines, started over SSH (`--ssh-worker`): off unless asked for,
+        and folded away while off."""
+        box = QCheckBox("Workers on other machines (SSH)")
         box.setToolTip(
             "Each host runs `chaindeck load-worker`, joining through a port the SSH connection "
             "forwards back: the master keeps listening on 127.0.0.1 only"
@@ -117,9 +118,13 @@ class LoadForm(QWidget):
         self.worker_check = QLabel()
         self.worker_check.setWordWrap(True)
         box.toggled.connect(self.check)
-        form = QFormLayout(box)
+        self.remote_fields = QFrame()
+        self.remote_fields.setFrameShape(QFrame.Shape.StyledPanel)
+        self.remote_fields.setVisible(False)
+        box.toggled.connect(self.remote_fields.setVisible)
+        form = QFormLayout(self.remote_fields)
         form.addRow("Hosts", self.ssh_workers)
-        form.addRow("", self.worker_check)
+        form.addRow(self.worker_check)  # the whole width: a message on one line
         for label, line, button in (
             ("Key", self.ssh_key, key_button),
             ("Known hosts", self.ssh_known_hosts, hosts_button),
