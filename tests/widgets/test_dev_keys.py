@@ -13,7 +13,7 @@ from nacl.signing import SigningKey
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.signing import Signer, signed_body
+from app.signing import Signer, TransferBodies
 from main import Composition
 
 
@@ -44,7 +44,7 @@ def test_dev_keys_are_shown_usable_and_exported(
     # The key is the wallet's: a transfer signed with it outside the app is accepted.
     chain_id = deck.node.status["chainId"]
     signer = Signer(chain_id, bytes.fromhex(dialog.keys[0]["privateKey"]))
-    body, tx_hash = signed_body(signer, dialog.keys[1]["address"], 100_000_000, 10_000)
+    body, tx_hash = TransferBodies(signer, dialog.keys[1]["address"], 100_000_000, 10_000).next()
     assert deck.devnet.url is not None
     answer = httpx.post(
         deck.devnet.url + "/api/v1/transactions/raw",
