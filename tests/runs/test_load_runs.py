@@ -258,6 +258,40 @@ async def test_users_change_live_and_the_hold_ends_on_request(node: NodeProcess)
     assert summary["users"] == 5 and summary["hold_s"] < 60
 
 
+async def test_senders_taken_over_after_fewer_users_leave_no_transfer_behind(
+    node: NodeProcess,
+) -> None:
+    """Users stopped live hand their senders back with what they had signed and not sent; the
+    users started later on those senders go on from the first unsent nonce, so every transfer
+    is included (a gap would hold the rest pending in the node's mempool for ever)."""
+    target = RunTarget(node.url, None, "", *OPERATOR)
+    plan = check(LoadPlan([target], scenario="transfers", users=3, duration=120, drain=20))
+    job = LoadJob(plan, Path(tempfile.mkdtemp(prefix="chaindeck-load-test-")))
+    users: list[int] = []
+    finished: Finished | None = None
+    step = 0
+    async for event in JobRunner().submit(job).events():
+        if isinstance(event, LoadTick) and event.tick["phase"] == "hold":
+            users.append(event.tick["users"])
+            if step == 0 and event.tick["sent"]:
+                step += job.set_users(1)
+            elif step == 1 and users[-1] == 1:
+                step += job.set_users(3)
+            elif step == 2 and users[-1] == 3 and event.tick["sent"]:
+                step += job.end_hold()
+        elif isinstance(event, Finished):
+            finished = event
+    assert step == 3 and 1 in users
+    assert finished is not None and finished.status == RunStatus.SUCCEEDED, finished
+    tx = finished.summary["transactions"]
+    assert tx["pending"] == 0 and tx["rejected"] == 0
+    nonces = sum(
+        httpx.get(f"{node.url}/api/v1/wallets/{address}/balance").json()["nonce"]
+        for address in finished.summary["senders"]
+    )
+    assert nonces == tx["included"] == tx["sent"]
+
+
 def sends_served(node: NodeProcess) -> float:
     """Signed transfers this node answered, from its own /metrics."""
     total = 0.0
