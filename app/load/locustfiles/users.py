@@ -231,9 +231,9 @@ class RequestFailed(Exception):
 class Poster:
     """One keep-alive connection that posts JSON bodies, for the hottest request of a run (a
     transfer). geventhttpclient's HTTPClient, the HTTP client under Locust's FastHttpUser,
-    without the user agent's URL parsing, cookies, redirects and response wrapping: a sending
-    worker spent as much CPU there as the node spent taking the transfers. The user fires
-    Locust's request event itself, so Locust's statistics and ours see every send."""
+    without the user agent's URL parsing, cookies, redirects and response wrapping (a 15 s,
+    32-user run's generator CPU 11.7-12.5 s -> 10.1-10.2 s). The user fires Locust's request
+    event itself, so Locust's statistics and ours see every send."""
 
     def __init__(self, url: str) -> None:
         self.http = HTTPClient.from_url(
