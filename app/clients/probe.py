@@ -17,6 +17,7 @@ class NodeInfo:
     kind: str  # native | ethereum
     height: int
     version: str
+    private: bool = False  # a ChainDeck node started with --private: every read needs a token
 
 
 async def _native(client: httpx.AsyncClient) -> NodeInfo | None:
@@ -28,7 +29,7 @@ async def _native(client: httpx.AsyncClient) -> NodeInfo | None:
     if isinstance(body, dict) and "height" in body and "role" in body:
         return NodeInfo("native", int(body["height"]), f"chaindeck {body.get('version', '?')}")
     if response.status_code == 401 and isinstance(body, dict) and "error" in body:
-        return NodeInfo("native", -1, "chaindeck (private: reads need a token)")
+        return NodeInfo("native", -1, "chaindeck (private: reads need a token)", private=True)
     return None
 
 

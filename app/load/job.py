@@ -163,6 +163,11 @@ class LoadJob(ProcessJob):
             self.info = await probe(target.url, self.plan.kind)
         except NodeError as exc:
             return str(exc)
+        if self.info.private:
+            return (
+                f"{target.url} is a --private node, where every read needs a token: load runs "
+                "do not carry one yet (run it against a node without --private)"
+            )
         needs_operator = self.info.kind == "native" and self.plan.sends
         if needs_operator and (not target.username or target.password is None):
             return NEEDS_OPERATOR

@@ -175,6 +175,11 @@ def test_an_unreachable_target_or_missing_credentials_exit_2(node: NodeProcess) 
         cwd=ROOT,
     )
     assert anonymous.returncode == 2 and "operator credentials" in anonymous.stderr
+    # A --private node refuses every read without a token: said plainly, before any load.
+    with NodeProcess(None, "--private") as private:
+        refused = load(private.url, "--scenario", "reads", "--duration", "1s", timeout=30)
+    assert refused.returncode == 2
+    assert f"{private.url} is a --private node" in refused.stderr
 
 
 def test_subscribers_measure_block_delivery(node: NodeProcess) -> None:
