@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from tests.helpers.leftovers import kill_nodes_under
+from tests.helpers.node_process import NodeProcess
 
 # CI has no display; Qt must never try to open one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -43,3 +44,10 @@ def no_background_nodes_left(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield
     killed = kill_nodes_under(tmp_path_factory.getbasetemp())
     assert not killed, f"background nodes were left running: {killed}"
+
+
+@pytest.fixture(scope="module")
+def node() -> Iterator[NodeProcess]:
+    """A plain node shared by a module's tests; a module that needs other options has its own."""
+    with NodeProcess() as proc:
+        yield proc

@@ -6,9 +6,10 @@ streams line by line into a step's log, and files sent over SFTP."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,54 +134,52 @@ class SshSession:
             raise SshError(f"{self.host.where}: `{command}` exited {status}")
         return status
 
-    async def upload(self, local: Path, remote: str, log: Log) -> None:
-        """`local` (a file or a folder) to `remote` on the host, over SFTP."""
+    @contextlib.asynccontextmanager
+    async def _sftp(
+        self, failure: str, *, may_be_missing: bool = False
+    ) -> AsyncIterator[asyncssh.SFTPClient]:
+        """An SFTP session; an error in it becomes SshError saying `failure` (what could not be
+        done), but for a missing file where the caller expects one (`may_be_missing`)."""
         assert self.conn is not None, "connect() first"
-        log(f"{self.host.host}: upload {local} → {remote}")
         try:
             async with self.conn.start_sftp_client() as sftp:
-                await sftp.put(str(local), remote, recurse=local.is_dir(), preserve=True)
+                yield sftp
         except (OSError, asyncssh.Error) as exc:
-            raise SshError(f"{self.host.where}: upload of {local} failed: {exc}") from None
+            if may_be_missing and isinstance(exc, asyncssh.SFTPNoSuchFile):
+                raise
+            raise SshError(f"{self.host.where}: {failure}: {exc}") from None
+
+    async def upload(self, local: Path, remote: str, log: Log) -> None:
+        """`local` (a file or a folder) to `remote` on the host, over SFTP."""
+        log(f"{self.host.host}: upload {local} → {remote}")
+        async with self._sftp(f"upload of {local} failed") as sftp:
+            await sftp.put(str(local), remote, recurse=local.is_dir(), preserve=True)
 
     async def read_text(self, remote: str) -> str | None:
         """A text file on the host, or None when there is none."""
-        assert self.conn is not None, "connect() first"
         try:
-            async with self.conn.start_sftp_client() as sftp, sftp.open(remote, "r") as f:
+            read = self._sftp(f"cannot read {remote}", may_be_missing=True)
+            async with read as sftp, sftp.open(remote, "r") as f:
                 return str(await f.read())
         except asyncssh.SFTPNoSuchFile:
             return None
-        except (OSError, asyncssh.Error) as exc:
-            raise SshError(f"{self.host.where}: cannot read {remote}: {exc}") from None
 
     async def write_text(self, remote: str, text: str) -> None:
         """`text` into a file on the host (replaced whole, never half-written)."""
-        assert self.conn is not None, "connect() first"
         partial = f"{remote}.partial"
-        try:
-            async with self.conn.start_sftp_client() as sftp:
-                async with sftp.open(partial, "w") as f:
-                    await f.write(text)
-                await sftp.posix_rename(partial, remote)
-        except (OSError, asyncssh.Error) as exc:
-            raise SshError(f"{self.host.where}: cannot write {remote}: {exc}") from None
+        async with self._sftp(f"cannot write {remote}") as sftp:
+            async with sftp.open(partial, "w") as f:
+                await f.write(text)
+            await sftp.posix_rename(partial, remote)
 
     async def remove(self, remote: str) -> None:
-        assert self.conn is not None, "connect() first"
         try:
-            async with self.conn.start_sftp_client() as sftp:
+            async with self._sftp(f"cannot remove {remote}", may_be_missing=True) as sftp:
                 await sftp.remove(remote)
         except asyncssh.SFTPNoSuchFile:
             return
-        except (OSError, asyncssh.Error) as exc:
-            raise SshError(f"{self.host.where}: cannot remove {remote}: {exc}") from None
 
     async def realpath(self, remote: str) -> str:
         """`remote` as an absolute path on the host (a relative one is under the login's home)."""
-        assert self.conn is not None, "connect() first"
-        try:
-            async with self.conn.start_sftp_client() as sftp:
-                return str(await sftp.realpath(remote))
-        except (OSError, asyncssh.Error) as exc:
-            raise SshError(f"{self.host.where}: no folder {remote}: {exc}") from None
+        async with self._sftp(f"no folder {remote}") as sftp:
+            return str(await sftp.realpath(remote))

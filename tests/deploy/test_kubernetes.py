@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,15 +100,6 @@ def test_the_rendered_manifests_pass_strict_schema_validation(replicas: int) -> 
     sts["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = probe
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(sts, K8S_VERSION, strict=True)
-
-
-@pytest.fixture(scope="module")
-def node() -> Iterator[NodeProcess]:
-    proc = NodeProcess().start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 class Kubectl:

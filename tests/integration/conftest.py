@@ -11,15 +11,6 @@ from tests.helpers.node_process import NodeProcess
 
 
 @pytest.fixture(scope="module")
-def node() -> Iterator[NodeProcess]:
-    proc = NodeProcess().start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture(scope="module")
 def token(node: NodeProcess) -> str:
     return node.token()
 

@@ -122,7 +122,8 @@ def test_pagination_limits(client: httpx.Client, path: str, params: dict, field:
     assert_error(client.get(path, params=params), 400, field)
 
 
-def test_range_is_oldest_first_with_full_blocks(client: httpx.Client) -> None:
+def test_range_is_oldest_first_with_full_blocks(client: httpx.Client, auth: dict) -> None:
+    client.post("/api/v1/mine", json={"blocks": 2}, headers=auth).raise_for_status()  # 0..2 exist
     blocks = client.get("/api/v1/blocks/range", params={"from": 0, "to": 2}).json()
     assert [b["height"] for b in blocks] == [0, 1, 2]
     assert all("transactions" in b for b in blocks)
