@@ -6,26 +6,24 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections import deque
 from typing import Any
 
 import gevent
 import orjson
 import websocket
-from geventhttpclient import HTTPClient
-from geventhttpclient.url import URL
 from locust import constant, task
-from locust.contrib.fasthttp import FAILURE_EXCEPTIONS, FastHttpUser
+from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 from locust.exception import StopUser
 
 from app.load import histogram
 from app.load.locustfiles.engine import RUN, current, plan
 from app.load.locustfiles.inclusion import tracker
+from app.load.locustfiles.poster import Poster
+from app.load.locustfiles.sign_ahead import SignAhead
 from app.load.scenarios import NATIVE_READS, NATIVE_SEND, NATIVE_SUBSCRIBE
 from app.signing import Signer, TransferBodies
 
-SIGN_AHEAD = 32  # transfers signed in one go, so signing never stalls sending
 LATE_S = 0.1  # open model: a send this late (or one slot late, if longer) is dropped
 AMOUNT_UNITS = 1
 FEE_UNITS = 10_000  # the node's default minimum fee
@@ -161,24 +159,19 @@ class TransferUser(SendingUser):
         if index not in SIGNERS:
             SIGNERS[index] = Signer(plan()["chain_id"], bytes.fromhex(plan()["senders"][index]))
         self.signer = SIGNERS[index]
-        self.bodies = TransferBodies(self.signer, plan()["sink"], AMOUNT_UNITS, FEE_UNITS)
-        self.signed: deque[tuple[bytes, str]] = deque()
+        self.signed = SignAhead(
+            TransferBodies(self.signer, plan()["sink"], AMOUNT_UNITS, FEE_UNITS)
+        )
         self.tracker = tracker(plan()["hosts"][0])
         self.poster = Poster(self.host)
 
     def on_stop(self) -> None:
-        # What was signed and never sent gives its nonces back: the next user of this sender
-        # goes on from the first of them, leaving no gap that would hold its transfers back.
-        self.signer.nonce -= len(self.signed)
-        self.signed.clear()
+        self.signed.give_back()
         self.poster.close()
         super().on_stop()
 
     def _next(self) -> tuple[bytes, str]:
-        if not self.signed:
-            for _ in range(SIGN_AHEAD):
-                self.signed.append(self.bodies.next())
-        return self.signed.popleft()
+        return self.signed.next()
 
     def _resync(self) -> None:
         """A rejected nonce: start again from what the node has."""
@@ -188,8 +181,7 @@ class TransferUser(SendingUser):
             catch_response=True,
         ) as answer:
             if answer.status_code == 200:
-                self.signer.nonce = int(orjson.loads(answer.content)["pendingNonce"])
-                self.signed.clear()
+                self.signed.restart_at(int(orjson.loads(answer.content)["pendingNonce"]))
                 answer.success()
 
     @task
@@ -226,30 +218,6 @@ class TransferUser(SendingUser):
 
 class RequestFailed(Exception):
     """A request the node answered with an error: the status and the node's error code."""
-
-
-class Poster:
-    """One keep-alive connection that posts JSON bodies, for the hottest request of a run (a
-    transfer). geventhttpclient's HTTPClient, the HTTP client under Locust's FastHttpUser,
-    without the user agent's URL parsing, cookies, redirects and response wrapping (a 15 s,
-    32-user run's generator CPU 11.7-12.5 s -> 10.1-10.2 s). The user fires Locust's request
-    event itself, so Locust's statistics and ours see every send."""
-
-    def __init__(self, url: str) -> None:
-        self.http = HTTPClient.from_url(
-            URL(url), concurrency=1, connection_timeout=10, network_timeout=60
-        )
-
-    def post(self, path: str, body: bytes) -> tuple[int, bytes, BaseException | None]:
-        """Status, body and the failure (status 0 when nothing came back)."""
-        try:
-            response = self.http.post(path, body=body, headers=JSON)
-            return response.status_code, response.read(), None
-        except FAILURE_EXCEPTIONS as exc:
-            return 0, b"", exc
-
-    def close(self) -> None:
-        self.http.close()
 
 
 class ReadUser(ChainDeckUser):
