@@ -59,7 +59,7 @@ class Poster:
             try:
                 if self.sock is None:
                     self.sock = self._connect()
-                self.sock.sendall(request + body)
+                self._send(request + body)
                 status, content = self._answer()
                 return status, content, None
             except TimeoutError as exc:
@@ -83,6 +83,15 @@ class Poster:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(ANSWER_S)
         return sock
+
+    def _send(self, data: bytes) -> None:
+        # send, not sendall: gevent's sendall asks the kernel for the socket's buffer size
+        # (a getsockopt call) on every call, to cut big payloads into chunks.
+        assert self.sock is not None
+        sent = self.sock.send(data)
+        while sent < len(data):
+            data = data[sent:]
+            sent = self.sock.send(data)
 
     def _recv(self) -> bytes:
         assert self.sock is not None
