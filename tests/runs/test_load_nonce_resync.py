@@ -4,15 +4,11 @@ included, with nothing left pending. Locust is imported in a child process only.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from tests.helpers.locust_child import run_child
 from tests.helpers.node_process import NodeProcess
-
-ROOT = Path(__file__).resolve().parents[2]
 
 USER = textwrap.dedent(
     """
@@ -40,7 +36,7 @@ USER = textwrap.dedent(
     tracker = inclusion.tracker(node_url)
 
     class Sender(TransferUser):
-        pass
+        abstract = False  # a user that runs, of the abstract one
 
     codes = {}
     def count(request_type, name, exception, response_length, **_kw):
@@ -70,18 +66,7 @@ USER = textwrap.dedent(
 def test_refused_nonces_start_the_user_again_from_the_nodes(tmp_path: Path) -> None:
     node = NodeProcess(None, "--dev-seed", "resync", "--accounts", "2").start()
     try:
-        script = tmp_path / "user.py"
-        script.write_text(USER)
-        done = subprocess.run(
-            [sys.executable, str(script), node.url, str(node.ready["chainId"])],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=ROOT,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        )
-        assert done.returncode == 0, done.stderr
-        got = json.loads(done.stdout.splitlines()[-1])
+        got = run_child(USER, tmp_path, node.url, str(node.ready["chainId"]))
         assert got["taken"] == [201, 201, 201]
         assert got["errors"] == []
         codes = got["codes"]

@@ -5,16 +5,13 @@ connection, dying mid-answer or never answering. Run in a child process, as the 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.locust_child import run_child
 
 CHILD = textwrap.dedent(
     """
@@ -94,18 +91,7 @@ CHILD = textwrap.dedent(
 
 
 def post_twice(scenario: str, tmp_path: Path) -> dict[str, Any]:
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    done = subprocess.run(
-        [sys.executable, str(script), scenario],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    return run_child(CHILD, tmp_path, scenario)
 
 
 def test_keep_alive_answers_with_a_length_share_one_connection(tmp_path: Path) -> None:

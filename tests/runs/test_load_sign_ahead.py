@@ -4,13 +4,10 @@ and give back exactly the nonces not sent. Run in a child process, as the load u
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.locust_child import run_child
 
 CHILD = textwrap.dedent(
     """
@@ -45,18 +42,7 @@ CHILD = textwrap.dedent(
 
 
 def test_signed_ahead_in_order_and_the_unsent_given_back(tmp_path: Path) -> None:
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stderr
-    got = json.loads(done.stdout.splitlines()[-1])
+    got = run_child(CHILD, tmp_path)
     assert got["in_order"] and got["hashes_match"]
     # the thread had signed further ahead; what was never handed out is given back
     assert got["after_give_back"] == got["taken"]

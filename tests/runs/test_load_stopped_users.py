@@ -4,15 +4,11 @@ it (a run on a busy CI machine once reported 1 of 1,825 transfers as pending for
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from tests.helpers.locust_child import run_child
 from tests.helpers.node_process import NodeProcess
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # Locust is imported in a child process only (it monkey-patches the standard library).
 USER = textwrap.dedent(
@@ -63,19 +59,7 @@ USER = textwrap.dedent(
 def test_a_user_stopped_mid_send_leaves_nothing_pending(tmp_path: Path) -> None:
     node = NodeProcess(None).start()
     try:
-        script = tmp_path / "user.py"
-        script.write_text(USER)
-        chain_id = str(node.ready["chainId"])
-        done = subprocess.run(
-            [sys.executable, str(script), node.url, chain_id],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=ROOT,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        )
-        assert done.returncode == 0, done.stderr
-        counts = json.loads(done.stdout.splitlines()[-1])
+        counts = run_child(USER, tmp_path, node.url, str(node.ready["chainId"]))
         assert counts == {"sent": 1, "pending": 0, "unsure": 1}
     finally:
         node.kill()

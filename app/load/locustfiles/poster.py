@@ -12,6 +12,7 @@ chunked one, or one up to the connection's close.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from urllib.parse import urlsplit
 
@@ -126,11 +127,9 @@ class Poster:
         else:  # the body runs to the close
             keep = False
             content = data
-            try:
+            with contextlib.suppress(ConnectionLost):  # the close ends the body
                 while True:
                     content += self._recv()
-            except ConnectionLost:
-                pass
         if not keep:
             self.close()
         return status, content
