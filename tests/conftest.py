@@ -21,6 +21,9 @@ os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
 os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="chaindeck-runtime-")
 
 
+EXIT_GRACE_S = 2.0
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_processes(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves a child process running (module fixtures own theirs)."""
@@ -28,7 +31,10 @@ def no_leftover_processes(request: pytest.FixtureRequest) -> Iterator[None]:
     before = {p.pid for p in me.children(recursive=True)}
     yield
     leftover = [p for p in me.children(recursive=True) if p.pid not in before and p.is_running()]
-    leftover = [p for p in leftover if p.status() != psutil.STATUS_ZOMBIE]
+    # A process already on its way out gets a moment: a module's sshd forks a process for each
+    # connection, which exits just after the client hangs up (it failed a CI run once).
+    _, leftover = psutil.wait_procs(leftover, timeout=EXIT_GRACE_S)
+    leftover = [p for p in leftover if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     if leftover:
         for p in leftover:
             p.kill()

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,10 +240,12 @@ def test_cancel_stops_every_locust_process_and_reports_what_it_measured(
     assert not [p for p in engine if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
-async def test_users_change_live_and_the_hold_ends_on_request(node: NodeProcess) -> None:
+async def test_users_change_live_and_the_hold_ends_on_request(
+    node: NodeProcess, tmp_path: Path
+) -> None:
     target = RunTarget(node.url, None, "", *OPERATOR)
     plan = check(LoadPlan([target], scenario="reads", users=2, duration=120, drain=0))
-    job = LoadJob(plan, Path(tempfile.mkdtemp(prefix="chaindeck-load-test-")))
+    job = LoadJob(plan, tmp_path)
     users: list[int] = []
     finished: Finished | None = None
     asked = False
@@ -264,14 +265,14 @@ async def test_users_change_live_and_the_hold_ends_on_request(node: NodeProcess)
 
 
 async def test_senders_taken_over_after_fewer_users_leave_no_transfer_behind(
-    node: NodeProcess,
+    node: NodeProcess, tmp_path: Path
 ) -> None:
     """Users stopped live hand their senders back with what they had signed and not sent; the
     users started later on those senders go on from the first unsent nonce, so every transfer
     is included (a gap would hold the rest pending in the node's mempool for ever)."""
     target = RunTarget(node.url, None, "", *OPERATOR)
     plan = check(LoadPlan([target], scenario="transfers", users=3, duration=120, drain=20))
-    job = LoadJob(plan, Path(tempfile.mkdtemp(prefix="chaindeck-load-test-")))
+    job = LoadJob(plan, tmp_path)
     users: list[int] = []
     finished: Finished | None = None
     step = 0
@@ -308,7 +309,9 @@ def sends_served(node: NodeProcess) -> float:
     return total
 
 
-async def test_a_cluster_target_spreads_its_users_over_the_nodes(node: NodeProcess) -> None:
+async def test_a_cluster_target_spreads_its_users_over_the_nodes(
+    node: NodeProcess, tmp_path: Path
+) -> None:
     follower = NodeProcess(None, "--peer", node.url).start()
     try:
         before = sends_served(node), sends_served(follower)
@@ -317,7 +320,7 @@ async def test_a_cluster_target_spreads_its_users_over_the_nodes(node: NodeProce
             RunTarget(follower.url, None, "follower", *OPERATOR),
         ]
         plan = check(LoadPlan(targets, users=4, duration=2, drain=15, workers=2))
-        job = LoadJob(plan, Path(tempfile.mkdtemp(prefix="chaindeck-load-test-")))
+        job = LoadJob(plan, tmp_path)
         events = [event async for event in JobRunner().submit(job).events()]
         finished = events[-1]
         assert isinstance(finished, Finished) and finished.status == RunStatus.SUCCEEDED
