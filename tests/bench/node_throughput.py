@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import shutil
 import statistics
@@ -190,17 +191,31 @@ async def one_by_one(conn: RawConnection, bodies: list[bytes]) -> float:
 
 async def in_flight(conns: list[RawConnection], bodies: list[bytes]) -> float:
     """Each connection sends its own sender's transfers in order (so nonces arrive in order)."""
-    lanes = [bodies[i :: len(conns)] for i in range(len(conns))]
+    started = time.perf_counter()
+    await lanes_until(conns, bodies, math.inf)
+    return time.perf_counter() - started
 
-    async def lane(conn: RawConnection, items: list[bytes]) -> None:
+
+async def lanes_until(
+    conns: list[RawConnection], bodies: list[bytes], deadline: float
+) -> list[int]:
+    """Connection i sends bodies i, i + n, ... in order until they run out or the loop's clock
+    passes `deadline`; how many each sent."""
+    loop = asyncio.get_running_loop()
+
+    async def lane(conn: RawConnection, items: list[bytes]) -> int:
+        sent = 0
         for body in items:
+            if loop.time() >= deadline:
+                break
             status, data = await conn.request("POST", "/api/v1/transactions/raw", body)
             if status != 201:
                 raise RuntimeError(f"{status} {data[:200]!r}")
+            sent += 1
+        return sent
 
-    started = time.perf_counter()
-    await asyncio.gather(*(lane(c, items) for c, items in zip(conns, lanes, strict=True)))
-    return time.perf_counter() - started
+    lanes = [bodies[i :: len(conns)] for i in range(len(conns))]
+    return await asyncio.gather(*(lane(c, items) for c, items in zip(conns, lanes, strict=True)))
 
 
 async def batches(conns: list[RawConnection], bodies: list[bytes], size: int = 100) -> float:
