@@ -99,12 +99,15 @@ def ssh_server(folder: Path) -> Iterator[SshServer]:
 
 
 def chaindeck_on(host: SshServer) -> Path:
-    """`chaindeck` as that machine runs it (this checkout, from the host's own folder)."""
+    """`chaindeck` as that machine runs it (this checkout, from the host's own folder, with the
+    machine's shared temporary folder in `host.root / "tmp"`)."""
     root = Path(__file__).resolve().parents[2]
     chaindeck = host.root / "chaindeck"
+    (host.root / "tmp").mkdir(mode=0o1777, exist_ok=True)
     chaindeck.write_text(
         f"#!/bin/sh\ncd {shlex.quote(str(host.root))}\n"
-        f'HOME="$PWD" PYTHONPATH={shlex.quote(str(root))} exec {sys.executable} -m app "$@"\n'
+        f'HOME="$PWD" TMPDIR="$PWD/tmp" PYTHONPATH={shlex.quote(str(root))} '
+        f'exec {sys.executable} -m app "$@"\n'
     )
     chaindeck.chmod(0o755)
     return chaindeck

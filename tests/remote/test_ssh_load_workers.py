@@ -39,6 +39,9 @@ def test_a_worker_on_an_ssh_host_joins_and_reports_its_own_figures(tmp_path: Pat
         assert where in workers and len(workers) == 2
         assert all(w["requests"] > 0 for w in workers.values())
         assert sum(w["requests"] for w in workers.values()) == summary["requests"]
+        # Locust writes the master's locustfiles where the worker imports them from: never into
+        # the host's shared temporary folder, where another user could plant or swap them.
+        assert list((host.root / "tmp").iterdir()) == []
 
         # A worker host whose key is not known: the run fails at once, before any load.
         known.write_text("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 
 
 def run_locust(argv: list[str]) -> int:
@@ -29,6 +30,13 @@ def run_load_worker(argv: list[str]) -> int:
     if not sep or not host or not port.isdigit():
         print(f"chaindeck load-worker: --master {args.master!r}: HOST:PORT", file=sys.stderr)
         return 2
-    return run_locust(
-        ["-f", "-", "--worker", "--master-host", host, "--master-port", port, "-L", "WARNING"]
-    )
+    locust = ["-f", "-", "--worker", "--master-host", host, "--master-port", port, "-L", "WARNING"]
+    # Locust writes the master's locustfiles into the temporary folder and imports them from
+    # there: in a shared /tmp another user of the machine could plant or swap them (code run as
+    # this user) and they would outlive the worker. A folder of this worker's own (0700) instead.
+    with tempfile.TemporaryDirectory(prefix="chaindeck-load-worker-") as private:
+        tempfile.tempdir = private
+        try:
+            return run_locust(locust)
+        finally:
+            tempfile.tempdir = None
