@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -14,11 +15,20 @@ from tests.helpers.node_process import NodeProcess
 
 # CI has no display; Qt must never try to open one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("PYTEST_TMP", tempfile.gettempdir())
+# What a run writes outside tmp_path (node logs, the runtime dir, the temporary folders of child
+# processes, such as an ephemeral node's that a test kills) goes in one folder of its own,
+# removed when the run ends, so a test run leaves nothing in /tmp. One per xdist worker.
+SCRATCH = tempfile.mkdtemp(prefix="chaindeck-tests-")
+os.environ.setdefault("PYTEST_TMP", SCRATCH)
+os.environ["TMPDIR"] = SCRATCH
 # No test may pop notifications up on the desktop of whoever runs the suite: alerts go to the
 # tray list unless a test brings its own D-Bus session (tests/widgets/test_desktop_alerts.py).
 os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="chaindeck-runtime-")
+os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="runtime-", dir=SCRATCH)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 EXIT_GRACE_S = 2.0

@@ -105,6 +105,9 @@ class NodeProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._close()
+        # Outside a test run (benchmarks) the log is only wanted when the node failed.
+        if self.proc.returncode == 0 and "PYTEST_TMP" not in os.environ and self.stderr_path:
+            self.stderr_path.unlink(missing_ok=True)
         return self.proc.returncode
 
     def kill(self) -> None:

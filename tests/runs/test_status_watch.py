@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,12 +63,12 @@ def test_watch_prints_each_new_block_and_stops_after_count(node: NodeProcess) ->
 
 
 @pytest.mark.parametrize("command", ["status", "watch"])
-def test_unreachable_or_unknown_targets_exit_2_with_one_line(command: str) -> None:
+def test_unreachable_or_unknown_targets_exit_2_with_one_line(command: str, tmp_path: Path) -> None:
     done = chaindeck(command, "http://127.0.0.1:9")
     assert done.returncode == 2
     assert done.stderr.startswith(f"chaindeck {command}: cannot reach")
     assert "Traceback" not in done.stderr
-    named = chaindeck(command, "no-such-profile", "--data-dir", "/tmp/chaindeck-no-such-dir")
+    named = chaindeck(command, "no-such-profile", "--data-dir", str(tmp_path))
     assert named.returncode == 2 and "neither a node URL" in named.stderr
 
 
