@@ -130,9 +130,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="each load run's hold")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="chaindeck-bench-") as folder:
+        health = Path(folder) / "health.py"
+        health.write_text(HEALTH_LOCUSTFILE)
+        measure(args, health)
+
+
+def measure(args: argparse.Namespace, health: Path) -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
-    health = Path(tempfile.mkdtemp()) / "health.py"
-    health.write_text(HEALTH_LOCUSTFILE)
     figures: dict[str, list[float]] = {}
 
     def keep(name: str, value: float, extra: str = "") -> None:
