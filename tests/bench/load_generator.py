@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from subprocess import PIPE
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -106,21 +107,27 @@ def chaindeck_load(seconds: float, workers: int, scenario: str = "transfers") ->
         command = [sys.executable, "-m", "app", "load", node.url, "--scenario", scenario]
         command += ["--users", str(USERS), "--duration", f"{seconds}s"]
         command += ["--workers", str(workers), "--json"]
-        run = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            env={
-                **os.environ,
-                "CHAINDECK_TARGET_USER": OPERATOR[0],
-                "CHAINDECK_TARGET_PASSWORD": OPERATOR[1],
-            },
-            cwd=ROOT,
-            timeout=seconds + 180,
-        )
+        env = {
+            **os.environ,
+            "CHAINDECK_TARGET_USER": OPERATOR[0],
+            "CHAINDECK_TARGET_PASSWORD": OPERATOR[1],
+        }
+        with subprocess.Popen(
+            command, stdout=PIPE, stderr=PIPE, text=True, env=env, cwd=ROOT
+        ) as run:
+            try:
+                stdout, stderr = run.communicate(timeout=seconds + 180)
+            except KeyboardInterrupt:
+                # Ctrl+C reached the run too: it cancels and removes its run folder, which
+                # holds the senders' keys (subprocess.run would kill it a quarter second on).
+                run.wait(timeout=60)
+                raise
+            except subprocess.TimeoutExpired:
+                run.terminate()
+                raise
         if run.returncode not in (0, 1):
-            raise RuntimeError(run.stderr)
-        return json.loads(run.stdout.splitlines()[-1])
+            raise RuntimeError(stderr)
+        return json.loads(stdout.splitlines()[-1])
     finally:
         node.stop()
 
@@ -133,7 +140,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chaindeck-bench-") as folder:
         health = Path(folder) / "health.py"
         health.write_text(HEALTH_LOCUSTFILE)
-        measure(args, health)
+        try:
+            measure(args, health)
+        except KeyboardInterrupt:
+            print("interrupted: no figures", file=sys.stderr)
+            raise SystemExit(130) from None
 
 
 def measure(args: argparse.Namespace, health: Path) -> None:
