@@ -33,15 +33,22 @@ class AppPaths:
     @classmethod
     def at(cls, root: Path | None = None) -> AppPaths:
         """`root` or CHAINDECK_DATA_DIR keeps everything, logs included, in one folder (a test,
-        a CI job); otherwise the platform's data folder, and its log folder for the logs."""
-        chosen = root is not None or bool(os.environ.get("CHAINDECK_DATA_DIR"))
-        paths = cls(
-            (root or default_root()).expanduser().resolve(),
-            None if chosen else default_logs(),
-        )
+        a CI job); otherwise the platform's data folder, and its log folder for the logs. Both
+        are created."""
+        paths = cls.of(root)
         paths.root.mkdir(parents=True, exist_ok=True)
         paths.logs.mkdir(parents=True, exist_ok=True)
         return paths
+
+    @classmethod
+    def of(cls, root: Path | None = None) -> AppPaths:
+        """The same paths, creating nothing: for a command that only looks up what is there (a
+        mistyped profile name must not leave a data folder behind)."""
+        chosen = root is not None or bool(os.environ.get("CHAINDECK_DATA_DIR"))
+        return cls(
+            (root or default_root()).expanduser().resolve(),
+            None if chosen else default_logs(),
+        )
 
     @property
     def database(self) -> Path:

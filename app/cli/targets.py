@@ -37,7 +37,7 @@ def resolve_targets(text: str, kind: str | None, data_dir: Path | None = None) -
 
 def devnet_target(data_dir: Path | None) -> RunTarget:
     """`devnet`: the window's embedded devnet, with its operator (app/jobs/devnet_record.py)."""
-    paths = AppPaths.at(data_dir)
+    paths = AppPaths.of(data_dir)
     record = devnet_record.running(paths)
     if record is None:
         raise TargetError(
@@ -54,7 +54,7 @@ def _resolver(text: str, data_dir: Path | None) -> TargetResolver:
         return TargetResolver(TargetSources())
     profiles, clusters = _saved(data_dir)
     by_name = {c["name"]: c for c in clusters}
-    clusters_root = AppPaths.at(data_dir).clusters
+    clusters_root = AppPaths.of(data_dir).clusters
     local = [n for n in local_cluster_names(clusters_root) if n not in by_name]
 
     def members(name: str) -> list[RunTarget]:
@@ -72,7 +72,7 @@ def _resolver(text: str, data_dir: Path | None) -> TargetResolver:
 
 def _saved(data_dir: Path | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The saved profiles and clusters; none where the app has never run."""
-    paths = AppPaths.at(data_dir)
+    paths = AppPaths.of(data_dir)
     if not paths.database.exists():
         return [], []
     try:

@@ -68,8 +68,10 @@ def test_unreachable_or_unknown_targets_exit_2_with_one_line(command: str, tmp_p
     assert done.returncode == 2
     assert done.stderr.startswith(f"chaindeck {command}: cannot reach")
     assert "Traceback" not in done.stderr
-    named = chaindeck(command, "no-such-profile", "--data-dir", str(tmp_path))
+    data_dir = tmp_path / "data"
+    named = chaindeck(command, "no-such-profile", "--data-dir", str(data_dir))
     assert named.returncode == 2 and "neither a node URL" in named.stderr
+    assert not data_dir.exists()  # a mistyped name leaves no data folder behind
 
 
 @pytest.mark.skipif(anvil_missing() is not None, reason=str(anvil_missing()))
