@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from subprocess import PIPE
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -113,7 +112,7 @@ def chaindeck_load(seconds: float, workers: int, scenario: str = "transfers") ->
             "CHAINDECK_TARGET_PASSWORD": OPERATOR[1],
         }
         with subprocess.Popen(
-            command, stdout=PIPE, stderr=PIPE, text=True, env=env, cwd=ROOT
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
         ) as run:
             try:
                 stdout, stderr = run.communicate(timeout=seconds + 180)
